@@ -1,0 +1,106 @@
+"""Check many snippets on many interpreters at once: they mostly wait, so run them together."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cache
+from .config import Settings, label, settings, shown
+from .expected import Expected, ExpectedFileError, compare, parse, path_for
+from .interpreters import Interpreter, MissingInterpreter, find
+from .run import Run, run_snippet
+
+RECORD_HINT = "python -m snippet_engine record {}"
+
+
+@dataclass
+class Outcome:
+    """The verdict on one snippet on one Python version."""
+
+    snippet: Path
+    minor: str
+    run: Run | None = None
+    expected: Expected | None = None
+    problems: list[str] = field(default_factory=list)
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def label(self) -> str:
+        return label(self.snippet)
+
+
+_memo: dict[str, Outcome] = {}  # by cache key: within one process a failure is reported, not re-run
+
+
+def applicable(snippet: Path, minors: tuple[str, ...]) -> tuple[str, ...]:
+    """The versions a snippet is checked on: all, less those below its ``# python:`` setting."""
+    try:
+        expected = parse(path_for(snippet))
+    except (OSError, ExpectedFileError):
+        return minors  # the check itself reports the missing or broken file
+    return tuple(minor for minor in minors if expected.runs_on(minor))
+
+
+async def check_many(
+    snippets: list[Path], minors: tuple[str, ...] | None = None, *, use_cache: bool = True, conf: Settings | None = None
+) -> list[Outcome]:
+    conf = conf or settings()
+    minors = minors or conf.pythons
+    outcomes: list[Outcome] = []
+    jobs = []
+    for snippet in snippets:
+        expected_file = path_for(snippet)
+        try:
+            expected = parse(expected_file)
+        except FileNotFoundError:
+            problem = f"{shown(snippet)}: no expected output ({expected_file.name}); record it with `{RECORD_HINT.format(shown(snippet))}`"
+            outcomes.extend(Outcome(snippet, minor, problems=[problem]) for minor in minors)
+            continue
+        except ExpectedFileError as error:
+            outcomes.extend(Outcome(snippet, minor, problems=[str(error)]) for minor in minors)
+            continue
+        for minor in minors:
+            if not expected.runs_on(minor):
+                continue
+            outcome = Outcome(snippet, minor, expected=expected)
+            outcomes.append(outcome)
+            try:
+                interpreter = find(minor)
+            except MissingInterpreter as error:
+                outcome.problems.append(str(error))
+                continue
+            run_key = cache.key(snippet, expected_file, interpreter, conf)
+            if use_cache and (known := _memo.get(run_key)):
+                outcome.run, outcome.problems, outcome.cached = known.run, known.problems, True
+            elif use_cache and (stored := cache.load(conf.cache_dir, run_key)):
+                outcome.run, outcome.cached = stored, True
+            else:
+                jobs.append((outcome, interpreter, run_key))
+    # Longest first, so the whole batch takes about as long as its longest snippet.
+    jobs.sort(key=lambda job: -job[0].expected.duration)
+    limit = asyncio.Semaphore(conf.concurrency)
+
+    async def check(outcome: Outcome, interpreter: Interpreter, run_key: str) -> None:
+        async with limit:
+            outcome.run = await run_snippet(
+                outcome.snippet, interpreter, timeout=outcome.expected.timeout or conf.timeout,
+                max_lines=conf.max_lines, max_bytes=conf.max_bytes,
+            )  # fmt: skip
+        outcome.problems = compare(outcome.run, outcome.expected, outcome.minor, conf)
+        _memo[run_key] = outcome
+        if outcome.ok:
+            cache.store(conf.cache_dir, run_key, outcome.run)
+
+    await asyncio.gather(*(check(*job) for job in jobs))
+    return outcomes
+
+
+def check_all(snippets: list[Path], minors: tuple[str, ...] | None = None, *, use_cache: bool = True) -> list[Outcome]:
+    """Synchronous :func:`check_many`, for MkDocs and pytest."""
+    return asyncio.run(check_many(snippets, minors, use_cache=use_cache))

@@ -1,0 +1,102 @@
+"""Write a snippet's expected-output file from real runs: ``python -m snippet_engine record``.
+
+Each snippet runs three times on every interpreter at once. The text must be the same
+every time (else the sample is not deterministic and cannot be checked); each time
+kept is the earliest seen, since load only ever makes a line late. Versions that
+print the same are written once; the others become ``@ python`` variants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from . import cache
+from .config import settings, shown
+from .expected import Expected, ExpectedFileError, Variant, compare, format_line, parse, path_for, render
+from .interpreters import find
+from .run import Run, run_snippet
+
+REPEATS = 3
+
+
+async def record(snippet: Path, minors: tuple[str, ...]) -> list[str]:
+    """Record ``snippet``; return problems (nothing is written when there are any)."""
+    conf = settings()
+    expected_file = path_for(snippet)
+    try:
+        expected = parse(expected_file)
+    except FileNotFoundError:
+        expected = Expected(expected_file)
+    except ExpectedFileError as error:
+        return [str(error)]
+    expected.variants = []
+    versions = [minor for minor in minors if expected.runs_on(minor)]
+    interpreters = [find(minor) for minor in versions]
+    runs = await asyncio.gather(*(
+        run_snippet(snippet, interpreter, timeout=expected.timeout or conf.timeout,
+                    max_lines=conf.max_lines, max_bytes=conf.max_bytes)
+        for interpreter in interpreters for _ in range(REPEATS)
+    ))  # fmt: skip
+    by_version: dict[str, Run] = {}
+    for index, minor in enumerate(versions):
+        tries = runs[index * REPEATS : (index + 1) * REPEATS]
+        if problems := _refuse(snippet, expected, tries):
+            return problems
+        by_version[minor] = _earliest(tries)
+    groups: dict[tuple, list[str]] = {}
+    for minor, run in by_version.items():
+        groups.setdefault(_text(run), []).append(minor)
+    for minors_alike in groups.values():
+        run = _earliest([by_version[m] for m in minors_alike])
+        versions_field = None if len(groups) == 1 else tuple(minors_alike)
+        expected.variants.append(Variant(versions_field, run.lines, run.tasks))
+    expected_file.write_text(render(expected), encoding="utf-8")
+    # What was just recorded passes: keep it, so the next build need not run it again.
+    written = parse(expected_file)
+    for minor, interpreter in zip(versions, interpreters):
+        for run in runs[versions.index(minor) * REPEATS : (versions.index(minor) + 1) * REPEATS]:
+            if not compare(run, written, minor, conf):
+                cache.store(conf.cache_dir, cache.key(snippet, expected_file, interpreter, conf), run)
+                break
+    return []
+
+
+def _text(run: Run) -> tuple:
+    return tuple((line.stream, line.text) for line in run.lines), tuple((t.name, t.coro, t.how) for t in run.tasks)
+
+
+def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
+    run = tries[0]
+    if run.problem:
+        return [f"{shown(snippet)}: {run.problem} on Python {run.python}; nothing recorded"]
+    if run.returncode != expected.exit:
+        tail = "\n".join("    " + format_line(line) for line in run.lines[-12:])
+        return [
+            f"{shown(snippet)}: exited with code {run.returncode} on Python {run.python}; nothing recorded. "
+            f"If that is on purpose, put `# exit: {run.returncode}` at the top of {expected.path.name}.\n{tail}"
+        ]
+    if len({_text(t) for t in tries}) > 1:
+        return [f"{shown(snippet)}: printed different text in {REPEATS} runs on Python {run.python}; a sample must be deterministic"]
+    return []
+
+
+def _earliest(runs: list[Run]) -> Run:
+    """The first run, with each time replaced by the earliest any run saw for it."""
+    best = runs[0]
+    for other in runs[1:]:
+        for mine, theirs in zip(best.lines, other.lines):
+            mine.time = min(mine.time, theirs.time)
+        for mine, theirs in zip(best.tasks, other.tasks):
+            mine.created = min(mine.created, theirs.created)
+            if mine.finished is not None and theirs.finished is not None:
+                mine.finished = min(mine.finished, theirs.finished)
+    return best
+
+
+async def record_many(snippets: list[Path], minors: tuple[str, ...]) -> dict[Path, list[str]]:
+    results = await asyncio.gather(*(record(snippet, minors) for snippet in snippets))
+    return {snippet: problems for snippet, problems in zip(snippets, results)}
+
+
+

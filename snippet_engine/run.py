@@ -1,0 +1,221 @@
+"""Run one snippet in its own Python process and record what it printed, and when.
+
+The snippet runs unbuffered, in a temporary working directory, under a timeout and
+a cap on output. The recorder in ``child/sitecustomize.py`` stamps every write in
+the child, so stdout and stderr keep their true order and the clock starts when the
+snippet's own code starts (interpreter start-up, slow on a loaded machine, is not counted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .interpreters import Interpreter
+
+CHILD_DIR = Path(__file__).parent / "child"
+_HEADER = struct.Struct("<dBI")
+_STDOUT, _STDERR, _TASK, _START = 1, 2, 3, 4
+_STREAMS = {_STDOUT: "out", _STDERR: "err"}
+SNIPPET_HOME = "/path/to"  # where tracebacks say the snippet lives, as on a reader's machine
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
+
+
+@dataclass
+class Line:
+    time: float  # seconds since the snippet's code started
+    stream: str  # "out" or "err"
+    text: str
+
+
+@dataclass
+class TaskRecord:
+    name: str
+    coro: str
+    created: float
+    finished: float | None = None
+    how: str | None = None  # "done", "failed", "cancelled"; None if still pending at exit
+
+
+@dataclass
+class Run:
+    python: str  # full version, "3.12.1"
+    lines: list[Line] = field(default_factory=list)
+    tasks: list[TaskRecord] = field(default_factory=list)
+    returncode: int | None = None
+    problem: str | None = None  # why the run was stopped: timeout, too much output, ...
+    duration: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Run:
+        run = cls(**data)
+        run.lines = [Line(**line) for line in data["lines"]]
+        run.tasks = [TaskRecord(**task) for task in data["tasks"]]
+        return run
+
+
+def normalise(text: str, workdir: str, interpreter: Interpreter) -> str:
+    """Make output the same on every machine and run: paths and memory addresses."""
+    text = text.replace(workdir, SNIPPET_HOME)
+    text = text.replace(interpreter.stdlib, f"/usr/lib/python{interpreter.minor}")
+    return _ADDRESS.sub("0x...", text)
+
+
+class _Recorder:
+    """Turns the child's stamped writes into lines and task records."""
+
+    def __init__(self, run: Run, max_lines: int, max_bytes: int):
+        self.run = run
+        self.max_lines, self.max_bytes = max_lines, max_bytes
+        self.partial = {"out": "", "err": ""}
+        self.partial_time = {"out": 0.0, "err": 0.0}
+        self.tasks: dict[int, TaskRecord] = {}
+        self.bytes = 0
+        self.child_start: float | None = None  # the child's monotonic clock at its time 0
+
+    def write(self, when: float, stream: str, text: str) -> None:
+        self.bytes += len(text)
+        if not self.partial[stream]:
+            self.partial_time[stream] = when
+        pieces = (self.partial[stream] + text).split("\n")
+        self.partial[stream] = pieces.pop()
+        for piece in pieces:
+            self.run.lines.append(Line(round(when, 4), stream, piece))
+        if len(self.run.lines) > self.max_lines or self.bytes > self.max_bytes:
+            raise _TooMuchOutput
+
+    def task_event(self, when: float, event: dict) -> None:
+        if event["event"] == "created":
+            record = TaskRecord(event["name"], event["coro"], round(when, 4))
+            self.tasks[event["id"]] = record
+            self.run.tasks.append(record)
+        elif record := self.tasks.get(event["id"]):
+            record.finished, record.how = round(when, 4), event["event"]
+
+    def flush(self) -> None:
+        for stream, text in self.partial.items():
+            if text:
+                self.run.lines.append(Line(round(self.partial_time[stream], 4), stream, text))
+                self.partial[stream] = ""
+
+    def raw(self, stream: str, data: bytes) -> None:
+        """Bytes written straight to a file descriptor, past ``sys.stdout``: stamped on arrival."""
+        start = self.child_start if self.child_start is not None else time.monotonic()
+        self.write(time.monotonic() - start, stream, data.decode("utf-8", "backslashreplace"))
+
+
+class _TooMuchOutput(Exception):
+    pass
+
+
+async def _read_channel(reader: asyncio.StreamReader, recorder: _Recorder) -> None:
+    while True:
+        try:
+            when, channel, size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
+            payload = await reader.readexactly(size)
+        except asyncio.IncompleteReadError:
+            return
+        if channel == _START:
+            (recorder.child_start,) = struct.unpack("<d", payload)
+        elif channel == _TASK:
+            recorder.task_event(when, json.loads(payload))
+        else:
+            recorder.write(when, _STREAMS[channel], payload.decode("utf-8", "backslashreplace"))
+
+
+async def _read_raw(stream: asyncio.StreamReader, name: str, recorder: _Recorder) -> None:
+    while data := await stream.read(65536):
+        recorder.raw(name, data)
+
+
+def _environment(fd: int) -> dict[str, str]:
+    # A small, fixed environment: the same output on every machine.
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "PYTHONPATH": str(CHILD_DIR),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+        "SNIPPET_ENGINE_FD": str(fd),
+    }
+
+
+async def run_snippet(
+    snippet: Path, interpreter: Interpreter, *, timeout: float, max_lines: int, max_bytes: int
+) -> Run:
+    """Run ``snippet`` with ``interpreter``; never raises for anything the snippet does."""
+    run = Run(python=interpreter.version)
+    recorder = _Recorder(run, max_lines, max_bytes)
+    workdir = tempfile.mkdtemp(prefix="snippet-")
+    shutil.copy(snippet, workdir)
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    process = None
+    try:
+        process = await asyncio.create_subprocess_exec(
+            interpreter.executable, "-s", "-u", snippet.name,
+            cwd=workdir, env=_environment(write_fd), pass_fds=(write_fd,),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # so a timeout can stop the snippet's own children too
+        )  # fmt: skip
+        os.close(write_fd)
+        write_fd = -1
+        loop = asyncio.get_running_loop()
+        channel = asyncio.StreamReader(limit=1 << 20)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(channel), os.fdopen(read_fd, "rb", buffering=0)
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(
+                    _read_channel(channel, recorder),
+                    _read_raw(process.stdout, "out", recorder),
+                    _read_raw(process.stderr, "err", recorder),
+                    process.wait(),
+                )
+        except TimeoutError:
+            run.problem = f"timed out after {timeout:g} s"
+        except _TooMuchOutput:
+            run.problem = f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
+        finally:
+            transport.close()
+    except OSError as error:
+        run.problem = f"could not start {interpreter.executable}: {error}"
+    finally:
+        if write_fd >= 0:
+            os.close(write_fd)
+        if process is not None:
+            if process.returncode is None:
+                _kill_group(process.pid)
+            run.returncode = await process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    run.duration = round(time.monotonic() - started, 3)
+    recorder.flush()
+    for line in run.lines:
+        line.text = normalise(line.text, workdir, interpreter)
+    for task in run.tasks:
+        task.coro = normalise(task.coro, workdir, interpreter)
+    return run
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
