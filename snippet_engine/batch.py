@@ -101,6 +101,18 @@ async def check_many(
     return outcomes
 
 
+def is_known(snippet: Path, minors: tuple[str, ...] | None = None) -> bool:
+    """Whether checking ``snippet`` would need no run: every version's result is cached."""
+    conf = settings()
+    expected_file = path_for(snippet)
+    try:
+        interpreters = [find(minor) for minor in applicable(snippet, minors or conf.pythons)]
+        keys = [cache.key(snippet, expected_file, interpreter, conf) for interpreter in interpreters]
+    except (OSError, MissingInterpreter):
+        return False
+    return all(k in _memo or (conf.cache_dir / f"{k}.json").exists() for k in keys)
+
+
 def check_all(snippets: list[Path], minors: tuple[str, ...] | None = None, *, use_cache: bool = True) -> list[Outcome]:
     """Synchronous :func:`check_many`, for MkDocs and pytest."""
     return asyncio.run(check_many(snippets, minors, use_cache=use_cache))

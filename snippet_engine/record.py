@@ -18,9 +18,10 @@ from .interpreters import find
 from .run import Run, run_snippet
 
 REPEATS = 3
+RECORDING_CONCURRENCY = 4  # few at once: a crowded machine would record late times
 
 
-async def record(snippet: Path, minors: tuple[str, ...]) -> list[str]:
+async def record(snippet: Path, minors: tuple[str, ...], limit: asyncio.Semaphore) -> list[str]:
     """Record ``snippet``; return problems (nothing is written when there are any)."""
     conf = settings()
     expected_file = path_for(snippet)
@@ -33,11 +34,13 @@ async def record(snippet: Path, minors: tuple[str, ...]) -> list[str]:
     expected.variants = []
     versions = [minor for minor in minors if expected.runs_on(minor)]
     interpreters = [find(minor) for minor in versions]
-    runs = await asyncio.gather(*(
-        run_snippet(snippet, interpreter, timeout=expected.timeout or conf.timeout,
-                    max_lines=conf.max_lines, max_bytes=conf.max_bytes)
-        for interpreter in interpreters for _ in range(REPEATS)
-    ))  # fmt: skip
+
+    async def one_run(interpreter):
+        async with limit:
+            return await run_snippet(snippet, interpreter, timeout=expected.timeout or conf.timeout,
+                                     max_lines=conf.max_lines, max_bytes=conf.max_bytes)  # fmt: skip
+
+    runs = await asyncio.gather(*(one_run(interpreter) for interpreter in interpreters for _ in range(REPEATS)))
     by_version: dict[str, Run] = {}
     for index, minor in enumerate(versions):
         tries = runs[index * REPEATS : (index + 1) * REPEATS]
@@ -95,7 +98,8 @@ def _earliest(runs: list[Run]) -> Run:
 
 
 async def record_many(snippets: list[Path], minors: tuple[str, ...]) -> dict[Path, list[str]]:
-    results = await asyncio.gather(*(record(snippet, minors) for snippet in snippets))
+    limit = asyncio.Semaphore(RECORDING_CONCURRENCY)
+    results = await asyncio.gather(*(record(snippet, minors, limit) for snippet in snippets))
     return {snippet: problems for snippet, problems in zip(snippets, results)}
 
 

@@ -80,6 +80,8 @@ def _describe_coro(coro):
     for argname in argnames:
         value = frame.f_locals.get(argname)
         text = repr(value)
+        if text.startswith("<"):  # <__main__.Account object at 0x...>: the type says enough
+            text = f"<{type(value).__name__}>"
         args.append(text if len(text) <= 20 else text[:17] + "...")
     return f"{name}({', '.join(args)})"
 
