@@ -8,7 +8,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The project whose snippets are run; the tests point it at small projects of their own.
+ROOT = Path(os.environ.get("SNIPPET_PROJECT_ROOT", Path(__file__).resolve().parent.parent)).resolve()
 
 
 @dataclass(frozen=True)

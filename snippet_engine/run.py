@@ -102,7 +102,7 @@ class _Recorder:
             self.tasks[event["id"]] = record
             self.run.tasks.append(record)
         elif record := self.tasks.get(event["id"]):
-            record.finished, record.how = round(when, 4), event["event"]
+            record.finished, record.how, record.name = round(when, 4), event["event"], event["name"]
 
     def flush(self) -> None:
         for stream, text in self.partial.items():

@@ -101,7 +101,8 @@ def _record_tasks():
             how = "failed"
         else:
             how = "done"
-        _send(TASK, json.dumps({"id": task._engine_id, "event": how}).encode())
+        # The name again: asyncio.create_task(name=...) and set_name() name a task after creating it.
+        _send(TASK, json.dumps({"id": task._engine_id, "event": how, "name": task.get_name()}).encode())
 
     class Task(base):
         # Same name as asyncio's, so reprs and tracebacks read exactly as without us.

@@ -1,0 +1,75 @@
+"""Shared fixtures: every snippet is run once, all at once, in the background from collection on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from snippet_engine.batch import Outcome, applicable, check_all
+from snippet_engine.config import discover, label, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Commands in README and CONTRIBUTING (run by pytest-codeblocks) use this interpreter's tools.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+class _Batch(threading.Thread):
+    """All snippet runs, started as soon as the tests are collected, so other tests go on meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True, name="snippet-batch")
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for outcome in check_all(discover(), use_cache=False):
+                self.outcomes[outcome.label, outcome.minor] = outcome
+        except BaseException as error:  # reported by the tests that need the batch
+            self.error = error
+
+
+_batch: _Batch | None = None
+
+
+def snippet_cases() -> list:
+    return [
+        pytest.param(label(snippet), minor, id=f"{label(snippet)}-{minor}")
+        for snippet in discover()
+        for minor in applicable(snippet, settings().pythons)
+    ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    global _batch
+    if any("snippet_outcomes" in getattr(item, "fixturenames", ()) for item in items):
+        _batch = _Batch()
+        _batch.start()
+
+
+@pytest.fixture(scope="session")
+def snippet_outcomes() -> dict[tuple[str, str], Outcome]:
+    assert _batch is not None
+    _batch.join()
+    if _batch.error:
+        raise _batch.error
+    return _batch.outcomes
+
+
+@pytest.fixture(scope="session")
+def built_site(snippet_outcomes, tmp_path_factory) -> Path:
+    """The site, built strictly after the snippet runs (so it takes them from the cache)."""
+    site = tmp_path_factory.mktemp("site")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if build.returncode:
+        pytest.fail(f"mkdocs build --strict failed:\n{build.stderr}", pytrace=False)
+    return site

@@ -1,0 +1,64 @@
+"""The built site: strict build, every snippet shown whole on a page, no Python that is not a snippet."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from snippet_engine.config import discover, label
+
+PYTHON_BLOCK = re.compile(
+    r'<div class="language-(?:python|py|pycon|python3) highlight">(?:<span class="filename">(?P<title>[^<]*)</span>)?'
+    r"<pre>.*?<code>(?P<code>.*?)</code></pre></div>",
+    re.DOTALL,
+)
+SHOWN_OUTPUT = re.compile(r'<div class="snippet-output[^"]*" data-snippet="(?P<name>[^"]+)">')
+
+
+def pages(site: Path) -> dict[str, str]:
+    return {page.relative_to(site).as_posix(): page.read_text(encoding="utf-8") for page in site.rglob("*.html")}
+
+
+def python_blocks(site: Path) -> list[tuple[str, str | None, str]]:
+    found = []
+    for page, text in pages(site).items():
+        for match in PYTHON_BLOCK.finditer(text):
+            code = html.unescape(re.sub(r"<[^>]+>", "", match["code"]))
+            found.append((page, match["title"], code))
+    return found
+
+
+def test_every_snippet_is_shown_whole_with_its_output(built_site):
+    shown = {title.removeprefix("snippets/"): code for _, title, code in python_blocks(built_site) if title}
+    outputs = {m["name"] for text in pages(built_site).values() for m in SHOWN_OUTPUT.finditer(text)}
+    for snippet in discover():
+        name = label(snippet)
+        assert name in shown, f"snippets/{name} is on no page: show it with a ```snippet fence"
+        assert shown[name].rstrip("\n") == snippet.read_text().rstrip("\n"), f"snippets/{name} is not shown whole"
+        assert name in outputs, f"snippets/{name} is shown without its output"
+
+
+def test_no_page_has_python_that_is_not_a_snippet(built_site):
+    snippets = {label(snippet) for snippet in discover()}
+    strays = [
+        f"{page}: {code.splitlines()[0] if code.strip() else '(empty)'}"
+        for page, title, code in python_blocks(built_site)
+        if not title or title.removeprefix("snippets/") not in snippets
+    ]
+    assert not strays, "Python on a page must be a snippet (snippets/...py shown with a ```snippet fence):\n" + "\n".join(strays)
+
+
+def test_pages_are_the_same_for_the_same_commit(built_site, tmp_path):
+    """Deterministic: a second build (from the cache) gives byte-identical pages."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=600)  # fmt: skip
+    first, second = pages(built_site), pages(tmp_path)
+    assert first.keys() == second.keys()
+    differing = [page for page in first if first[page] != second[page]]
+    assert not differing, f"pages differ between two builds: {differing}"
