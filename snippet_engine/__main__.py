@@ -17,7 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m snippet_engine", description=__doc__)
     parser.add_argument("command", choices=["check", "record"], help="check against the .out files, or (re)write them")
     parser.add_argument("snippets", nargs="*", type=Path, help="snippet files or folders (default: all of snippets/)")
-    parser.add_argument("--python", action="append", dest="pythons", metavar="3.X", help="only this version (repeatable)")
+    parser.add_argument(
+        "--python", action="append", dest="pythons", metavar="3.X", help="only this version (repeatable)"
+    )
     args = parser.parse_args(argv)
     snippets = _expand(args.snippets) if args.snippets else discover()
     minors = tuple(args.pythons) if args.pythons else settings().pythons

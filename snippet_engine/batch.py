@@ -59,7 +59,10 @@ async def check_many(
         try:
             expected = parse(expected_file)
         except FileNotFoundError:
-            problem = f"{shown(snippet)}: no expected output ({expected_file.name}); record it with `{RECORD_HINT.format(shown(snippet))}`"
+            problem = (
+                f"{shown(snippet)}: no expected output ({expected_file.name}); "
+                f"record it with `{RECORD_HINT.format(shown(snippet))}`"
+            )
             outcomes.extend(Outcome(snippet, minor, problems=[problem]) for minor in minors)
             continue
         except ExpectedFileError as error:

@@ -31,7 +31,13 @@ def engine_version() -> str:
 def key(snippet: Path, expected_file: Path, interpreter: Interpreter, settings: Settings) -> str:
     digest = hashlib.sha256()
     tolerances = (settings.early, settings.late, settings.late_ratio, settings.max_lines, settings.max_bytes)
-    for part in (engine_version(), interpreter.version, repr(tolerances), snippet.read_bytes(), expected_file.read_bytes()):
+    for part in (
+        engine_version(),
+        interpreter.version,
+        repr(tolerances),
+        snippet.read_bytes(),
+        expected_file.read_bytes(),
+    ):
         digest.update(part if isinstance(part, bytes) else part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
@@ -49,4 +55,3 @@ def store(cache_dir: Path, run_key: str, run: Run) -> None:
     temporary = cache_dir / f"{run_key}.{os.getpid()}.tmp"
     temporary.write_text(json.dumps(run.to_json()))
     temporary.replace(cache_dir / f"{run_key}.json")  # atomic: a build and the tests may share the cache
-

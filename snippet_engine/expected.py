@@ -128,11 +128,17 @@ def _parse_task(raw: str, where: str) -> TaskRecord:
         return TaskRecord(name, coro, float(created), None if finished == "..." else float(finished),
                           None if how == "pending" else how)  # fmt: skip
     except ValueError:
-        raise ExpectedFileError(f"{where}: expected 'CREATED - FINISHED | how | name | coroutine', got {raw!r}") from None
+        raise ExpectedFileError(
+            f"{where}: expected 'CREATED - FINISHED | how | name | coroutine', got {raw!r}"
+        ) from None
 
 
 def format_line(line: Line) -> str:
-    return f"{_stamp(line.time):>5} {_MARKS[line.stream]} {line.text}".rstrip() if line.text else f"{_stamp(line.time):>5} {_MARKS[line.stream]}"
+    return (
+        f"{_stamp(line.time):>5} {_MARKS[line.stream]} {line.text}".rstrip()
+        if line.text
+        else f"{_stamp(line.time):>5} {_MARKS[line.stream]}"
+    )
 
 
 def format_task(task: TaskRecord) -> str:
@@ -178,7 +184,7 @@ def compare(run: Run, expected: Expected, minor: str, settings: Settings) -> lis
     if run.returncode != expected.exit:
         problems.append(
             f"{source}: exited with code {run.returncode} on Python {run.python}, expected "
-            f"{expected.exit}{f' (if on purpose, put `# exit: {run.returncode}` at the top of {name})' if expected.exit == 0 else ''}"
+            f"{expected.exit}{_declare_hint(run, name) if expected.exit == 0 else ''}"
             f"{_last_lines(run)}"
         )
     variant = expected.variant_for(minor)
@@ -187,12 +193,14 @@ def compare(run: Run, expected: Expected, minor: str, settings: Settings) -> lis
     want = [f"{_MARKS[line.stream]} {line.text}" for line in variant.lines]
     got = [f"{_MARKS[line.stream]} {line.text}" for line in run.lines]
     if want != got:
-        first = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+        first = next((i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b), min(len(want), len(got)))
         line_no = variant.line_numbers[first] if first < len(variant.line_numbers) else "end"
-        diff = "\n".join(difflib.unified_diff(want, got, "expected", f"printed on Python {run.python}", lineterm="", n=2))
+        diff = "\n".join(
+            difflib.unified_diff(want, got, "expected", f"printed on Python {run.python}", lineterm="", n=2)
+        )
         problems.append(f"{name}:{line_no}: output differs from the run on Python {run.python}\n{diff}")
         return problems  # times of different lines mean nothing
-    for line, actual, line_no in zip(variant.lines, run.lines, variant.line_numbers):
+    for line, actual, line_no in zip(variant.lines, run.lines, variant.line_numbers, strict=True):
         if not _within(actual.time, line.time, settings):
             problems.append(
                 f"{name}:{line_no}: {line.text!r} appeared at {actual.time:.2f} s on Python {run.python}, "
@@ -209,11 +217,15 @@ def _compare_tasks(run: Run, variant: Variant, name: str, settings: Settings) ->
     if want != got:
         diff = "\n".join(difflib.unified_diff(
             [format_task(t).split(" | ", 1)[1] for t in variant.tasks],
-            [format_task(t).split(" | ", 1)[1] for t in run.tasks], "expected tasks", "recorded tasks", lineterm=""))  # fmt: skip
+            [format_task(t).split(" | ", 1)[1] for t in run.tasks],
+            "expected tasks", "recorded tasks", lineterm=""))  # fmt: skip
         return [f"{name}: the tasks recorded on Python {run.python} differ\n{diff}"]
     problems = []
-    for task, actual, line_no in zip(variant.tasks, run.tasks, variant.task_line_numbers):
-        for what, want_t, got_t in (("created", task.created, actual.created), ("finished", task.finished, actual.finished)):
+    for task, actual, line_no in zip(variant.tasks, run.tasks, variant.task_line_numbers, strict=True):
+        for what, want_t, got_t in (
+            ("created", task.created, actual.created),
+            ("finished", task.finished, actual.finished),
+        ):
             if want_t is None or got_t is None:
                 continue
             if not _within(got_t, want_t, settings):
@@ -222,6 +234,10 @@ def _compare_tasks(run: Run, variant: Variant, name: str, settings: Settings) ->
                     f"expected {want_t:.2f} s (allowed {_window(want_t, settings)})"
                 )
     return problems
+
+
+def _declare_hint(run: Run, name: str) -> str:
+    return f" (if on purpose, put `# exit: {run.returncode}` at the top of {name})"
 
 
 def _last_lines(run: Run, count: int = 12) -> str:

@@ -13,7 +13,6 @@ turns a failed check into a warning, so ``mkdocs build --strict`` fails and name
 from __future__ import annotations
 
 import html
-
 from typing import Any
 
 from markdown_exec import ExecutionError, base_format
@@ -41,7 +40,9 @@ def format_snippet(source: str, language: str, css_class: str, options: dict[str
 def _outcomes(name: str) -> list[batch.Outcome]:
     snippet = settings().snippets_dir / name
     if not snippet.is_file():
-        raise ExecutionError(f"no snippet {name!r} in {settings().snippets_dir.name}/ (the fence names a path below it)")
+        raise ExecutionError(
+            f"no snippet {name!r} in {settings().snippets_dir.name}/ (the fence names a path below it)"
+        )
     if not batch.is_known(snippet):
         batch.check_all(discover())  # run every unchecked snippet at once, not one page at a time
     return batch.check_all([snippet])
@@ -84,7 +85,7 @@ def render(name: str, *, timeline: bool = True) -> str:
 def _output_html(name: str, variant: Variant, caption: str | None) -> str:
     rows = []
     for line in variant.lines:
-        stream = ' snippet-stderr' if line.stream == "err" else ""
+        stream = " snippet-stderr" if line.stream == "err" else ""
         label = '<span class="snippet-sr">standard error: </span>' if line.stream == "err" else ""
         rows.append(
             f'<span class="snippet-line{stream}"><span class="snippet-time">{line.time:5.2f} s</span> '
@@ -94,7 +95,7 @@ def _output_html(name: str, variant: Variant, caption: str | None) -> str:
     body = "\n".join(rows) if rows else '<span class="snippet-line">(no output)</span>'
     return (
         f'<div class="snippet-output no-copy" data-snippet="{html.escape(name)}">{head}'
-        f'<pre><code>{body}</code></pre></div>\n'
+        f"<pre><code>{body}</code></pre></div>\n"
     )
 
 
@@ -108,6 +109,3 @@ def _longest_backtick_run(text: str) -> int:
         run = run + 1 if char == "`" else 0
         longest = max(longest, run)
     return longest
-
-
-

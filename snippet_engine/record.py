@@ -57,7 +57,7 @@ async def record(snippet: Path, minors: tuple[str, ...], limit: asyncio.Semaphor
     expected_file.write_text(render(expected), encoding="utf-8")
     # What was just recorded passes: keep it, so the next build need not run it again.
     written = parse(expected_file)
-    for minor, interpreter in zip(versions, interpreters):
+    for minor, interpreter in zip(versions, interpreters, strict=True):
         for run in runs[versions.index(minor) * REPEATS : (versions.index(minor) + 1) * REPEATS]:
             if not compare(run, written, minor, conf):
                 cache.store(conf.cache_dir, cache.key(snippet, expected_file, interpreter, conf), run)
@@ -80,7 +80,10 @@ def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
             f"If that is on purpose, put `# exit: {run.returncode}` at the top of {expected.path.name}.\n{tail}"
         ]
     if len({_text(t) for t in tries}) > 1:
-        return [f"{shown(snippet)}: printed different text in {REPEATS} runs on Python {run.python}; a sample must be deterministic"]
+        return [
+            f"{shown(snippet)}: printed different text in {REPEATS} runs on Python {run.python}; "
+            "a sample must be deterministic"
+        ]
     return []
 
 
@@ -88,9 +91,9 @@ def _earliest(runs: list[Run]) -> Run:
     """The first run, with each time replaced by the earliest any run saw for it."""
     best = runs[0]
     for other in runs[1:]:
-        for mine, theirs in zip(best.lines, other.lines):
+        for mine, theirs in zip(best.lines, other.lines, strict=True):
             mine.time = min(mine.time, theirs.time)
-        for mine, theirs in zip(best.tasks, other.tasks):
+        for mine, theirs in zip(best.tasks, other.tasks, strict=True):
             mine.created = min(mine.created, theirs.created)
             if mine.finished is not None and theirs.finished is not None:
                 mine.finished = min(mine.finished, theirs.finished)
@@ -100,7 +103,4 @@ def _earliest(runs: list[Run]) -> Run:
 async def record_many(snippets: list[Path], minors: tuple[str, ...]) -> dict[Path, list[str]]:
     limit = asyncio.Semaphore(RECORDING_CONCURRENCY)
     results = await asyncio.gather(*(record(snippet, minors, limit) for snippet in snippets))
-    return {snippet: problems for snippet, problems in zip(snippets, results)}
-
-
-
+    return {snippet: problems for snippet, problems in zip(snippets, results, strict=True)}

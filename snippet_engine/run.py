@@ -9,6 +9,7 @@ snippet's own code starts (interpreter start-up, slow on a loaded machine, is no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -215,7 +216,5 @@ async def run_snippet(
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -14,9 +13,6 @@ from snippet_engine.batch import Outcome, applicable, check_all
 from snippet_engine.config import discover, label, settings
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# Commands in README and CONTRIBUTING (run by pytest-codeblocks) use this interpreter's tools.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 class _Batch(threading.Thread):

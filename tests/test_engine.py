@@ -120,7 +120,8 @@ def test_printed_html_is_shown_as_text(tmp_path):
     variant = Variant(None, run(snippet).lines)
     shown = _output_html("html.py", variant, "Output")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in shown
-    assert "<script>" not in shown and "<b>" not in shown
+    assert "<script>" not in shown
+    assert "<b>" not in shown
 
 
 def test_wrong_text_names_the_expected_line(tmp_path):
@@ -128,7 +129,8 @@ def test_wrong_text_names_the_expected_line(tmp_path):
     snippet = write(tmp_path, "text.py", code, expected="0.00 | one\n0.00 | 2\n0.00 | three\n")
     message = problems(snippet)
     assert "text.out:2: output differs" in message
-    assert "-| 2" in message and "+| two" in message
+    assert "-| 2" in message
+    assert "+| two" in message
 
 
 def test_late_and_early_lines_fail(tmp_path):
@@ -188,8 +190,8 @@ def test_tasks_are_recorded_without_changing_output(tmp_path):
     tasks = {task.coro: task for task in result.tasks}
     assert set(tasks) == {"main()", "fetch('A', 0.4)", "fetch('B', 0.8)", "fetch('slow', 5)", "fail()"}
     a, b = tasks["fetch('A', 0.4)"], tasks["fetch('B', 0.8)"]
-    assert a.created == pytest.approx(0, abs=0.05) and b.created == pytest.approx(0, abs=0.05)
-    assert a.finished == pytest.approx(0.4, abs=0.2) and b.finished == pytest.approx(0.8, abs=0.2)
+    assert (a.created, b.created) == pytest.approx((0, 0), abs=0.05)
+    assert (a.finished, b.finished) == pytest.approx((0.4, 0.8), abs=0.2)
     assert (tasks["fetch('slow', 5)"].how, tasks["fetch('slow', 5)"].name) == ("cancelled", "slow one")
     assert tasks["fail()"].how == "failed"
     assert tasks["main()"].how == "done"
@@ -215,7 +217,9 @@ def test_unchanged_snippet_is_not_run_twice_but_a_failure_is(tmp_path, monkeypat
 def test_missing_expected_output_says_how_to_record(tmp_path):
     snippet = write(tmp_path, "new.py", "print('hi')\n")
     (outcome,) = asyncio.run(batch.check_many([snippet], (PYTHON,)))
-    assert "new.py: no expected output (new.out); record it with `python -m snippet_engine record" in outcome.problems[0]
+    assert (
+        "new.py: no expected output (new.out); record it with `python -m snippet_engine record" in outcome.problems[0]
+    )
 
 
 def test_record_writes_expected_output_and_refuses_an_undeclared_exit(tmp_path, monkeypatch):
@@ -226,7 +230,8 @@ def test_record_writes_expected_output_and_refuses_an_undeclared_exit(tmp_path, 
     results = asyncio.run(record_many([snippet, failing], (PYTHON,)))
     assert results[snippet] == []
     assert snippet.with_suffix(".out").read_text() == " 0.30 | hi\ntasks:\n0.00 - 0.30 | done | Task-1 | main()\n"
-    assert "fails.py: exited with code 2" in results[failing][0] and "# exit: 2" in results[failing][0]
+    assert "fails.py: exited with code 2" in results[failing][0]
+    assert "# exit: 2" in results[failing][0]
     assert not failing.with_suffix(".out").exists()
 
 
@@ -235,9 +240,12 @@ def test_strict_build_fails_naming_the_broken_snippet(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "snippets").mkdir()
     (tmp_path / "pyproject.toml").write_text(
-        (Path(__file__).parent.parent / "pyproject.toml").read_text().replace('pythons = ["3.11", "3.12", "3.13"]', f'pythons = ["{PYTHON}"]')
+        (Path(__file__).parent.parent / "pyproject.toml")
+        .read_text()
+        .replace('pythons = ["3.11", "3.12", "3.13"]', f'pythons = ["{PYTHON}"]')
     )
-    (tmp_path / "mkdocs.yml").write_text(textwrap.dedent("""
+    (tmp_path / "mkdocs.yml").write_text(
+        textwrap.dedent("""
         site_name: broken
         strict: true
         plugins: [markdown-exec]
@@ -248,9 +256,15 @@ def test_strict_build_fails_naming_the_broken_snippet(tmp_path):
                   class: snippet
                   validator: !!python/name:snippet_engine.fence.validate
                   format: !!python/name:snippet_engine.fence.format_snippet
-    """))
+    """)
+    )
     (tmp_path / "docs" / "index.md").write_text("# Broken\n\n```snippet\nbroken.py\n```\n")
-    write(tmp_path / "snippets", "broken.py", "print('start')\nraise RuntimeError('on purpose')\n", expected="0.00 | start\n")
+    write(
+        tmp_path / "snippets",
+        "broken.py",
+        "print('start')\nraise RuntimeError('on purpose')\n",
+        expected="0.00 | start\n",
+    )
     env = {**os.environ, "SNIPPET_PROJECT_ROOT": str(tmp_path)}
     env.pop("SNIPPET_CACHE_DIR", None)
     started = time.monotonic()

@@ -46,7 +46,9 @@ def test_no_page_has_python_that_is_not_a_snippet(built_site):
         for page, title, code in python_blocks(built_site)
         if not title or title.removeprefix("snippets/") not in snippets
     ]
-    assert not strays, "Python on a page must be a snippet (snippets/...py shown with a ```snippet fence):\n" + "\n".join(strays)
+    assert not strays, (
+        "Python on a page must be a snippet (snippets/...py shown with a ```snippet fence):\n" + "\n".join(strays)
+    )
 
 
 def test_pages_are_the_same_for_the_same_commit(built_site, tmp_path):
