@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 
-_FD = int(os.environ.pop("SNIPPET_ENGINE_FD"))
+# Popped, so that a process the snippet starts (a "spawn" process pool) does not record too.
+_FD = int(os.environ.pop("SNIPPET_ENGINE_FD", "-1"))
 _HEADER = struct.Struct("<dBI")  # seconds since start, channel, payload length
 _CHUNK = 4000  # below PIPE_BUF, so each os.write is atomic even across threads
 STDOUT, STDERR, TASK, START = 1, 2, 3, 4
@@ -126,8 +127,9 @@ def _record_tasks():
         asyncio.tasks.eager_task_factory = asyncio.eager_task_factory = factory
 
 
-_record_tasks()
-sys.stdout = _RecordedStream(sys.stdout, STDOUT)
-sys.stderr = _RecordedStream(sys.stderr, STDERR)
-_start = time.monotonic()  # the snippet's clock starts now, after our own set-up
-_send(START, struct.pack("<d", _start))
+if _FD >= 0:
+    _record_tasks()
+    sys.stdout = _RecordedStream(sys.stdout, STDOUT)
+    sys.stderr = _RecordedStream(sys.stderr, STDERR)
+    _start = time.monotonic()  # the snippet's clock starts now, after our own set-up
+    _send(START, struct.pack("<d", _start))
