@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from .interpreters import Interpreter, MissingInterpreter, find
 from .run import Run, run_snippet
 
 RECORD_HINT = "python -m snippet_engine record {}"
+# Under mkdocs.plugins, so `mkdocs build` and `serve` show how many snippets they had to run.
+log = logging.getLogger("mkdocs.plugins.snippet_engine")
 
 
 @dataclass
@@ -100,7 +104,11 @@ async def check_many(
         if outcome.ok:
             cache.store(conf.cache_dir, run_key, outcome.run)
 
+    started = time.monotonic()
     await asyncio.gather(*(check(*job) for job in jobs))
+    if jobs:
+        ran = len({job[0].snippet for job in jobs})
+        log.info("ran %d snippets (%d runs) in %.1f s", ran, len(jobs), time.monotonic() - started)
     return outcomes
 
 
