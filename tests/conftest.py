@@ -44,9 +44,15 @@ def snippet_cases() -> list:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     global _batch
-    if any("snippet_outcomes" in getattr(item, "fixturenames", ()) for item in items):
+    if any(_needs_batch(item) for item in items):
         _batch = _Batch()
         _batch.start()
+        # Tests that don't wait for the batch go first, while it runs.
+        items.sort(key=_needs_batch)
+
+
+def _needs_batch(item: pytest.Item) -> bool:
+    return "snippet_outcomes" in getattr(item, "fixturenames", ())
 
 
 @pytest.fixture(scope="session")

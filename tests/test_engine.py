@@ -8,17 +8,18 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from snippet_engine import batch
 from snippet_engine.config import settings
-from snippet_engine.expected import compare, parse
+from snippet_engine.expected import Variant, compare, parse
 from snippet_engine.fence import _output_html
-from snippet_engine.interpreters import find
+from snippet_engine.interpreters import MissingInterpreter, find
 from snippet_engine.record import record_many
-from snippet_engine.run import run_snippet
+from snippet_engine.run import Run, run_snippet
 
 PYTHON = settings().pythons[0]
 
@@ -31,140 +32,29 @@ def write(directory: Path, name: str, code: str, expected: str | None = None) ->
     return snippet
 
 
-def run(snippet: Path, timeout: float = 10, max_lines: int | None = None):
-    conf = settings()
-    return asyncio.run(run_snippet(
-        snippet, find(PYTHON), timeout=timeout, max_lines=max_lines or conf.max_lines, max_bytes=conf.max_bytes
-    ))  # fmt: skip
-
-
-def problems(snippet: Path, **kwargs) -> str:
-    return "\n".join(compare(run(snippet, **kwargs), parse(snippet.with_suffix(".out")), PYTHON, settings()))
-
-
-def test_syntax_error_names_file_and_line(tmp_path):
-    snippet = write(tmp_path, "broken.py", "print('a')\ndef f(:\n    pass\n", expected="0.00 | a\n")
-    message = problems(snippet)
-    assert "broken.py: exited with code 1" in message
-    assert 'File "/path/to/broken.py", line 2' in message
-    assert "SyntaxError" in message
-
-
-def test_exception_names_file_and_line(tmp_path):
-    code = """
-        import asyncio
-
-        async def main():
-            raise ValueError("boom")
-
-        asyncio.run(main())
-    """
-    message = problems(write(tmp_path, "raises.py", code, expected=""))
-    assert "raises.py: exited with code 1" in message
-    assert 'File "/path/to/raises.py", line 4, in main' in message
-    assert "ValueError: boom" in message
-
-
-def test_endless_loop_is_stopped_and_keeps_what_it_printed(tmp_path):
-    code = """
-        import asyncio
-
-        async def main():
-            print("started")
-            while True:
-                await asyncio.sleep(0.1)
-
-        asyncio.run(main())
-    """
-    snippet = write(tmp_path, "endless.py", code, expected="0.00 | started\n")
-    started = time.monotonic()
-    result = run(snippet, timeout=1.5)
-    assert time.monotonic() - started < 5
-    assert result.problem == "timed out after 1.5 s"
-    assert [line.text for line in result.lines] == ["started"]
-    message = "\n".join(compare(result, parse(snippet.with_suffix(".out")), PYTHON, settings()))
-    assert "endless.py: timed out after 1.5 s" in message
-    assert "0.00 | started" in message
-
-
-def test_busy_loop_without_await_is_stopped(tmp_path):
-    snippet = write(tmp_path, "spin.py", "while True:\n    pass\n", expected="")
-    started = time.monotonic()
-    assert run(snippet, timeout=1).problem == "timed out after 1 s"
-    assert time.monotonic() - started < 5
-
-
-def test_flood_of_output_is_stopped(tmp_path):
-    snippet = write(tmp_path, "flood.py", "for i in range(300_000):\n    print(i)\n", expected="")
-    started = time.monotonic()
-    result = run(snippet, max_lines=2000)
-    assert time.monotonic() - started < 10
-    assert result.problem.startswith("printed more than 2,000 lines")
-    assert result.lines[0].text == "0"
-    assert "flood.py: printed more than" in problems(snippet, max_lines=2000)
-
-
-def test_unexpected_exit_code_fails_and_declared_one_passes(tmp_path):
-    snippet = write(tmp_path, "exits.py", "import sys\nprint('bye')\nsys.exit(3)\n", expected="0.00 | bye\n")
-    message = problems(snippet)
-    assert "exits.py: exited with code 3" in message
-    assert "put `# exit: 3` at the top of" in message
-    snippet.with_suffix(".out").write_text("# exit: 3\n0.00 | bye\n")
-    assert problems(snippet) == ""
-
-
-def test_printed_html_is_shown_as_text(tmp_path):
-    snippet = write(tmp_path, "html.py", "print('<script>alert(1)</script> & <b>')\n")
-    from snippet_engine.expected import Variant
-
-    variant = Variant(None, run(snippet).lines)
-    shown = _output_html("html.py", variant, "Output")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in shown
-    assert "<script>" not in shown
-    assert "<b>" not in shown
-
-
-def test_wrong_text_names_the_expected_line(tmp_path):
-    code = "print('one')\nprint('two')\nprint('three')\n"
-    snippet = write(tmp_path, "text.py", code, expected="0.00 | one\n0.00 | 2\n0.00 | three\n")
-    message = problems(snippet)
-    assert "text.out:2: output differs" in message
-    assert "-| 2" in message
-    assert "+| two" in message
-
-
-def test_late_and_early_lines_fail(tmp_path):
-    code = """
-        import asyncio
-
-        async def main():
-            await asyncio.sleep(1)
-            print("after one second")
-
-        asyncio.run(main())
-    """
-    snippet = write(tmp_path, "late.py", code, expected="0.20 | after one second\n")
-    assert "late.out:1: 'after one second' appeared at 1.0" in problems(snippet)
-    snippet.with_suffix(".out").write_text("2.00 | after one second\n")
-    assert "expected 2.00 s (allowed 1.95-2.60 s)" in problems(snippet)
-    snippet.with_suffix(".out").write_text("1.00 | after one second\n")
-    assert problems(snippet) == ""
-
-
-def test_stdout_and_stderr_keep_their_order(tmp_path):
-    code = "import sys\nfor i in range(200):\n    print(i, file=sys.stderr if i % 3 else sys.stdout)\n"
-    lines = run(write(tmp_path, "order.py", code)).lines
-    assert [(line.stream, line.text) for line in lines] == [("err" if i % 3 else "out", str(i)) for i in range(200)]
-
-
-def test_addresses_and_paths_are_normalised(tmp_path):
-    code = "import asyncio, os\nprint(object())\nprint(os.getcwd())\nprint(asyncio.__file__)\n"
-    texts = [line.text for line in run(write(tmp_path, "norm.py", code)).lines]
-    assert texts == ["<object object at 0x...>", "/path/to", f"/usr/lib/python{PYTHON}/asyncio/__init__.py"]
-
-
-def test_tasks_are_recorded_without_changing_output(tmp_path):
-    code = """
+# Bad and tricky snippets, and the limits they run under. They all run at once (see `runs`).
+SNIPPETS = {
+    "broken.py": ("print('a')\ndef f(:\n    pass\n", {}),
+    "raises.py": ("import asyncio\n\nasync def main():\n    raise ValueError('boom')\n\nasyncio.run(main())\n", {}),
+    "endless.py": (
+        "import asyncio\n\nasync def main():\n    print('started')\n    while True:\n"
+        "        await asyncio.sleep(0.1)\n\nasyncio.run(main())\n",
+        {"timeout": 1.5},
+    ),
+    "spin.py": ("while True:\n    pass\n", {"timeout": 1}),
+    "flood.py": ("for i in range(300_000):\n    print(i)\n", {"max_lines": 2000}),
+    "exits.py": ("import sys\nprint('bye')\nsys.exit(3)\n", {}),
+    "html.py": ("print('<script>alert(1)</script> & <b>')\n", {}),
+    "text.py": ("print('one')\nprint('two')\nprint('three')\n", {}),
+    "late.py": (
+        "import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n    print('after one second')\n\n"
+        "asyncio.run(main())\n",
+        {},
+    ),
+    "order.py": ("import sys\nfor i in range(200):\n    print(i, file=sys.stderr if i % 3 else sys.stdout)\n", {}),
+    "norm.py": ("import asyncio, os\nprint(object())\nprint(os.getcwd())\nprint(asyncio.__file__)\n", {}),
+    "tasks.py": (
+        """
         import asyncio
 
         async def fetch(name, seconds):
@@ -184,8 +74,121 @@ def test_tasks_are_recorded_without_changing_output(tmp_path):
             print(type(failing.exception()).__name__, repr(slow)[:18])
 
         asyncio.run(main())
-    """
-    result = run(write(tmp_path, "tasks.py", code))
+        """,
+        {},
+    ),
+}
+
+
+@dataclass
+class Ran:
+    snippet: Path
+    run: Run
+    seconds: float  # wall time of the run, to show it was bounded
+
+    def problems(self, expected: str) -> str:
+        """The check's messages against ``expected`` as the .out file's text."""
+        self.snippet.with_suffix(".out").write_text(textwrap.dedent(expected).lstrip())
+        return "\n".join(compare(self.run, parse(self.snippet.with_suffix(".out")), PYTHON, settings()))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Ran]:
+    directory = tmp_path_factory.mktemp("bad-snippets")
+    conf = settings()
+
+    async def one(name: str, code: str, limits: dict) -> Ran:
+        snippet = write(directory, name, code)
+        started = time.monotonic()
+        run = await run_snippet(
+            snippet, find(PYTHON), timeout=limits.get("timeout", 10),
+            max_lines=limits.get("max_lines", conf.max_lines), max_bytes=conf.max_bytes,
+        )  # fmt: skip
+        return Ran(snippet, run, time.monotonic() - started)
+
+    async def all_at_once() -> list[Ran]:
+        return await asyncio.gather(*(one(name, code, limits) for name, (code, limits) in SNIPPETS.items()))
+
+    return dict(zip(SNIPPETS, asyncio.run(all_at_once()), strict=True))
+
+
+def test_syntax_error_names_file_and_line(runs):
+    message = runs["broken.py"].problems("0.00 | a\n")
+    assert "broken.py: exited with code 1" in message
+    assert 'File "/path/to/broken.py", line 2' in message
+    assert "SyntaxError" in message
+
+
+def test_exception_names_file_and_line(runs):
+    message = runs["raises.py"].problems("")
+    assert "raises.py: exited with code 1" in message
+    assert 'File "/path/to/raises.py", line 4, in main' in message
+    assert "ValueError: boom" in message
+
+
+def test_endless_loop_is_stopped_and_keeps_what_it_printed(runs):
+    endless = runs["endless.py"]
+    assert endless.seconds < 5
+    assert endless.run.problem == "timed out after 1.5 s"
+    assert [line.text for line in endless.run.lines] == ["started"]
+    message = endless.problems("0.00 | started\n")
+    assert "endless.py: timed out after 1.5 s" in message
+    assert "| started" in message  # what it printed before the timeout is kept
+
+
+def test_busy_loop_without_await_is_stopped(runs):
+    assert runs["spin.py"].run.problem == "timed out after 1 s"
+    assert runs["spin.py"].seconds < 5
+
+
+def test_flood_of_output_is_stopped(runs):
+    flood = runs["flood.py"]
+    assert flood.seconds < 10
+    assert flood.run.problem.startswith("printed more than 2,000 lines")
+    assert flood.run.lines[0].text == "0"
+    assert "flood.py: printed more than" in flood.problems("")
+
+
+def test_unexpected_exit_code_fails_and_declared_one_passes(runs):
+    message = runs["exits.py"].problems("0.00 | bye\n")
+    assert "exits.py: exited with code 3" in message
+    assert "put `# exit: 3` at the top of" in message
+    assert runs["exits.py"].problems("# exit: 3\n0.00 | bye\n") == ""
+
+
+def test_printed_html_is_shown_as_text(runs):
+    shown = _output_html("html.py", Variant(None, runs["html.py"].run.lines), "Output")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;" in shown
+    assert "<script>" not in shown
+    assert "<b>" not in shown
+
+
+def test_wrong_text_names_the_expected_line(runs):
+    message = runs["text.py"].problems("0.00 | one\n0.00 | 2\n0.00 | three\n")
+    assert "text.out:2: output differs" in message
+    assert "-| 2" in message
+    assert "+| two" in message
+
+
+def test_late_and_early_lines_fail(runs):
+    late = runs["late.py"]
+    assert "late.out:1: 'after one second' appeared at 1.0" in late.problems("0.20 | after one second\n")
+    assert "expected 2.00 s (allowed 1.95-2.60 s)" in late.problems("2.00 | after one second\n")
+    assert late.problems("1.00 | after one second\n") == ""
+
+
+def test_stdout_and_stderr_keep_their_order(runs):
+    lines = runs["order.py"].run.lines
+    assert [(line.stream, line.text) for line in lines] == [("err" if i % 3 else "out", str(i)) for i in range(200)]
+
+
+def test_addresses_and_paths_are_normalised(runs):
+    texts = [line.text for line in runs["norm.py"].run.lines]
+    assert texts == ["<object object at 0x...>", "/path/to", f"/usr/lib/python{PYTHON}/asyncio/__init__.py"]
+
+
+def test_tasks_are_recorded_without_changing_output(runs):
+    result = runs["tasks.py"].run
     assert [line.text for line in result.lines] == ["['A', 'B']", "ValueError <Task cancelling n"]
     tasks = {task.coro: task for task in result.tasks}
     assert set(tasks) == {"main()", "fetch('A', 0.4)", "fetch('B', 0.8)", "fetch('slow', 5)", "fail()"}
@@ -275,3 +278,10 @@ def test_strict_build_fails_naming_the_broken_snippet(tmp_path):
     assert "snippets/broken.py: exited with code 1" in build.stderr
     assert 'File "/path/to/broken.py", line 2' in build.stderr
     assert time.monotonic() - started < 60
+
+
+def test_a_missing_interpreter_fails_saying_how_to_get_it():
+    with pytest.raises(
+        MissingInterpreter, match=r"Python 3\.99 was not found .* `pyenv install 3\.99`.* SNIPPET_PYTHONS"
+    ):
+        find("3.99")

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT
-
 from snippet_engine.config import discover, label
 
 PYTHON_BLOCK = re.compile(
