@@ -282,6 +282,6 @@ def test_strict_build_fails_naming_the_broken_snippet(tmp_path):
 
 def test_a_missing_interpreter_fails_saying_how_to_get_it():
     with pytest.raises(
-        MissingInterpreter, match=r"Python 3\.99 was not found .* `pyenv install 3\.99`.*SNIPPET_PYTHONS"
+        MissingInterpreter, match=r"Python 3\.99 was not found .*`pyenv install 3\.99`.*SNIPPET_PYTHONS"
     ):
         find("3.99")
