@@ -18,6 +18,7 @@ from typing import Any
 from markdown_exec import ExecutionError, base_format
 
 from . import batch
+from . import timeline as timelines
 from .config import discover, settings
 from .expected import Variant
 
@@ -73,16 +74,16 @@ def render(name: str, *, timeline: bool = True) -> str:
     if expected.python:
         caption += f" (needs Python {expected.python} or newer)"
     if len(groups) == 1:
-        parts.append(_output_html(name, groups[0][0], caption))
+        parts.append(_output_html(name, groups[0][0], caption, timeline=timeline))
     else:
         parts.append(f'<p class="snippet-caption">{html.escape(caption)}; it differs between versions:</p>\n')
         for variant, minors in groups:
             parts.append(f'=== "Python {" · ".join(minors)}"\n\n')
-            parts.append(_indent(_output_html(name, variant, None)))
+            parts.append(_indent(_output_html(name, variant, None, timeline=timeline)))
     return "\n".join(parts)
 
 
-def _output_html(name: str, variant: Variant, caption: str | None) -> str:
+def _output_html(name: str, variant: Variant, caption: str | None, *, timeline: bool = True) -> str:
     rows = []
     for line in variant.lines:
         stream = " snippet-stderr" if line.stream == "err" else ""
@@ -93,9 +94,12 @@ def _output_html(name: str, variant: Variant, caption: str | None) -> str:
         )
     head = f'<p class="snippet-caption">{html.escape(caption)}</p>' if caption else ""
     body = "\n".join(rows) if rows else '<span class="snippet-line">(no output)</span>'
+    picture = timelines.svg(variant, key=f"{name} {' '.join(variant.versions or ())}") if timeline else ""
+    if picture:  # "" when no task was recorded
+        picture = f'\n<div class="snippet-timeline" data-search-exclude>\n{picture}\n</div>'
     return (
         f'<div class="snippet-output no-copy" data-snippet="{html.escape(name)}">{head}'
-        f"<pre><code>{body}</code></pre></div>\n"
+        f"<pre><code>{body}</code></pre>{picture}</div>\n"
     )
 
 
