@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 from . import cache
 from .config import Settings, label, settings, shown
 from .expected import Expected, ExpectedFileError, compare, parse, path_for
+from .forkserver import ForkServer
 from .interpreters import Interpreter, MissingInterpreter, find
-from .run import Run, run_snippet
+from .run import Run, environment, run_snippet
 
 RECORD_HINT = "python -m snippet_engine record {}"
 # Under mkdocs.plugins, so `mkdocs build` and `serve` show how many snippets they had to run.
@@ -92,12 +94,15 @@ async def check_many(
     # Longest first, so the whole batch takes about as long as its longest snippet.
     jobs.sort(key=lambda job: -job[0].expected.duration)
     limit = asyncio.Semaphore(conf.concurrency)
+    # SNIPPET_FRESH_PROCESSES=1 starts every run as a new `python name.py`, as `record` always does.
+    fresh = os.environ.get("SNIPPET_FRESH_PROCESSES", "") not in ("", "0")
+    servers = {} if fresh else {job[1]: ForkServer(job[1], environment()) for job in jobs}
 
     async def check(outcome: Outcome, interpreter: Interpreter, run_key: str) -> None:
         async with limit:
             outcome.run = await run_snippet(
                 outcome.snippet, interpreter, timeout=outcome.expected.timeout or conf.timeout,
-                max_lines=conf.max_lines, max_bytes=conf.max_bytes,
+                max_lines=conf.max_lines, max_bytes=conf.max_bytes, server=servers.get(interpreter),
             )  # fmt: skip
         outcome.problems = compare(outcome.run, outcome.expected, outcome.minor, conf)
         _memo[run_key] = outcome
@@ -105,7 +110,10 @@ async def check_many(
             cache.store(conf.cache_dir, run_key, outcome.run)
 
     started = time.monotonic()
-    await asyncio.gather(*(check(*job) for job in jobs))
+    try:
+        await asyncio.gather(*(check(*job) for job in jobs))
+    finally:
+        await asyncio.gather(*(server.close() for server in servers.values()))
     if jobs:
         ran = len({job[0].snippet for job in jobs})
         log.info("ran %d snippets (%d runs) in %.1f s", ran, len(jobs), time.monotonic() - started)

@@ -17,7 +17,14 @@ from .config import Settings
 from .interpreters import Interpreter
 from .run import Run
 
-_ENGINE_FILES = ("run.py", "expected.py", "child/sitecustomize.py")
+_ENGINE_FILES = (
+    "run.py",
+    "expected.py",
+    "forkserver.py",
+    "child/sitecustomize.py",
+    "child/_snippet_recorder.py",
+    "child/_snippet_forkserver.py",
+)
 
 
 @functools.cache

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .forkserver import ForkServer, ForkServerError
 from .interpreters import Interpreter
 
 CHILD_DIR = Path(__file__).parent / "child"
@@ -141,9 +142,9 @@ async def _read_raw(stream: asyncio.StreamReader, name: str, recorder: _Recorder
         recorder.raw(name, data)
 
 
-def _environment(fd: int) -> dict[str, str]:
-    # A small, fixed environment: the same output on every machine.
-    return {
+def environment(fd: int | None = None) -> dict[str, str]:
+    """A small, fixed environment, the same on every machine; ``fd``: where the recorder writes."""
+    env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
@@ -153,58 +154,73 @@ def _environment(fd: int) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONIOENCODING": "utf-8",
-        "SNIPPET_ENGINE_FD": str(fd),
     }
+    if fd is not None:  # sitecustomize installs the recorder; a fork server's children install it themselves
+        env["SNIPPET_ENGINE_FD"] = str(fd)
+    return env
 
 
 async def run_snippet(
-    snippet: Path, interpreter: Interpreter, *, timeout: float, max_lines: int, max_bytes: int
+    snippet: Path,
+    interpreter: Interpreter,
+    *,
+    timeout: float,
+    max_lines: int,
+    max_bytes: int,
+    server: ForkServer | None = None,
 ) -> Run:
-    """Run ``snippet`` with ``interpreter``; never raises for anything the snippet does."""
+    """Run ``snippet`` with ``interpreter`` (afresh, or forked by ``server``); never raises for what it does."""
     run = Run(python=interpreter.version)
     recorder = _Recorder(run, max_lines, max_bytes)
     workdir = tempfile.mkdtemp(prefix="snippet-")
     shutil.copy(snippet, workdir)
-    read_fd, write_fd = os.pipe()
+    pipes = [os.pipe() for _ in range(3)]  # the recorder's channel, stdout, stderr
+    unread = [read_end for read_end, _ in pipes]
     started = time.monotonic()
-    process = None
+    pid, exited, transports = None, None, []
     try:
-        process = await asyncio.create_subprocess_exec(
-            interpreter.executable, "-s", "-u", snippet.name,
-            cwd=workdir, env=_environment(write_fd), pass_fds=(write_fd,),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # so a timeout can stop the snippet's own children too
-        )  # fmt: skip
-        os.close(write_fd)
-        write_fd = -1
+        try:
+            write_ends = tuple(write_end for _, write_end in pipes)
+            if server is None:
+                pid, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
+            else:
+                pid, exited = await server.launch(snippet.name, workdir, write_ends)
+        finally:
+            for _, write_end in pipes:
+                os.close(write_end)  # the child has its own copies: EOF when it exits
         loop = asyncio.get_running_loop()
-        channel = asyncio.StreamReader(limit=1 << 20)
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(channel), os.fdopen(read_fd, "rb", buffering=0)
-        )
+        readers = []
+        for read_end in list(unread):
+            reader = asyncio.StreamReader(limit=1 << 20)
+            transport, _ = await loop.connect_read_pipe(
+                lambda reader=reader: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", buffering=0)
+            )
+            unread.remove(read_end)
+            transports.append(transport)
+            readers.append(reader)
         try:
             async with asyncio.timeout(timeout):
                 await asyncio.gather(
-                    _read_channel(channel, recorder),
-                    _read_raw(process.stdout, "out", recorder),
-                    _read_raw(process.stderr, "err", recorder),
-                    process.wait(),
+                    _read_channel(readers[0], recorder),
+                    _read_raw(readers[1], "out", recorder),
+                    _read_raw(readers[2], "err", recorder),
+                    asyncio.shield(exited),
                 )
         except TimeoutError:
             run.problem = f"timed out after {timeout:g} s"
         except _TooMuchOutput:
             run.problem = f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
-        finally:
-            transport.close()
-    except OSError as error:
+    except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:
-        if write_fd >= 0:
-            os.close(write_fd)
-        if process is not None:
-            if process.returncode is None:
-                _kill_group(process.pid)
-            run.returncode = await process.wait()
+        for transport in transports:
+            transport.close()
+        for read_end in unread:
+            os.close(read_end)
+        if exited is not None:
+            if not exited.done():
+                _kill_group(pid)
+            run.returncode = await exited
         shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
     recorder.flush()
@@ -213,6 +229,19 @@ async def run_snippet(
     for task in run.tasks:
         task.coro = normalise(task.coro, workdir, interpreter)
     return run
+
+
+async def _start_afresh(
+    script: str, workdir: str, interpreter: Interpreter, fds: tuple[int, int, int]
+) -> tuple[int, asyncio.Future[int]]:
+    channel, stdout, stderr = fds
+    process = await asyncio.create_subprocess_exec(
+        interpreter.executable, "-s", "-u", script,
+        cwd=workdir, env=environment(channel), pass_fds=(channel,),
+        stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+        start_new_session=True,  # so a timeout can stop the snippet's own children too
+    )  # fmt: skip
+    return process.pid, asyncio.ensure_future(process.wait())
 
 
 def _kill_group(pid: int) -> None:

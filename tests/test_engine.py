@@ -17,9 +17,10 @@ from snippet_engine import batch
 from snippet_engine.config import settings
 from snippet_engine.expected import Variant, compare, parse
 from snippet_engine.fence import _output_html
+from snippet_engine.forkserver import ForkServer
 from snippet_engine.interpreters import MissingInterpreter, find
 from snippet_engine.record import record_many
-from snippet_engine.run import Run, run_snippet
+from snippet_engine.run import Run, environment, run_snippet
 
 PYTHON = settings().pythons[0]
 
@@ -49,6 +50,13 @@ SNIPPETS = {
     "late.py": (
         "import asyncio\n\nasync def main():\n    await asyncio.sleep(1)\n    print('after one second')\n\n"
         "asyncio.run(main())\n",
+        {},
+    ),
+    "identity.py": (
+        "import sys, warnings\n\nasync def never():\n    pass\n\n"
+        "print(__name__, __file__, __spec__, __package__, sys.argv, sys.path[0], sys.stdin.read())\n"
+        "coroutine = never()  # never awaited: warned about at shutdown\n"
+        "warnings.warn('from __main__')\nraise SystemExit('bye')\n",
         {},
     ),
     "order.py": ("import sys\nfor i in range(200):\n    print(i, file=sys.stderr if i % 3 else sys.stdout)\n", {}),
@@ -92,24 +100,53 @@ class Ran:
         return "\n".join(compare(self.run, parse(self.snippet.with_suffix(".out")), PYTHON, settings()))
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Ran]:
-    directory = tmp_path_factory.mktemp("bad-snippets")
+def run_all(directory: Path, *, forked: bool) -> dict[str, Ran]:
+    """Every snippet of SNIPPETS at once, started afresh (as `python name.py`) or by a fork server."""
     conf = settings()
 
-    async def one(name: str, code: str, limits: dict) -> Ran:
+    async def one(name: str, code: str, limits: dict, server: ForkServer | None) -> Ran:
         snippet = write(directory, name, code)
         started = time.monotonic()
         run = await run_snippet(
             snippet, find(PYTHON), timeout=limits.get("timeout", 10),
-            max_lines=limits.get("max_lines", conf.max_lines), max_bytes=conf.max_bytes,
+            max_lines=limits.get("max_lines", conf.max_lines), max_bytes=conf.max_bytes, server=server,
         )  # fmt: skip
         return Ran(snippet, run, time.monotonic() - started)
 
     async def all_at_once() -> list[Ran]:
-        return await asyncio.gather(*(one(name, code, limits) for name, (code, limits) in SNIPPETS.items()))
+        server = ForkServer(find(PYTHON), environment()) if forked else None
+        try:
+            return await asyncio.gather(*(one(name, *case, server) for name, case in SNIPPETS.items()))
+        finally:
+            if server:
+                await server.close()
 
     return dict(zip(SNIPPETS, asyncio.run(all_at_once()), strict=True))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Ran]:
+    return run_all(tmp_path_factory.mktemp("fresh"), forked=False)
+
+
+def test_forked_runs_print_exactly_what_fresh_runs_print(runs, tmp_path):
+    """The suite forks snippets from a warm interpreter; only `python name.py` runs write .out files."""
+    forked = run_all(tmp_path, forked=True)
+    for name, fresh in runs.items():
+        one, other = fresh.run, forked[name].run
+        assert (one.returncode, one.problem) == (other.returncode, other.problem), name
+        if name != "flood.py":  # stopped at a cap: how far it got depends on speed
+            assert [(x.stream, x.text) for x in one.lines] == [(x.stream, x.text) for x in other.lines], name
+        assert [(t.name, t.coro, t.how) for t in one.tasks] == [(t.name, t.coro, t.how) for t in other.tasks], name
+
+
+def test_a_script_sees_itself_as_main(runs):
+    texts = [line.text for line in runs["identity.py"].run.lines]
+    assert texts[0] == "__main__ /path/to/identity.py None None ['identity.py'] /path/to "
+    assert "/path/to/identity.py:8: UserWarning: from __main__" in texts
+    assert "bye" in texts
+    assert any("RuntimeWarning: coroutine 'never' was never awaited" in text for text in texts)
+    assert runs["identity.py"].run.returncode == 1
 
 
 def test_syntax_error_names_file_and_line(runs):

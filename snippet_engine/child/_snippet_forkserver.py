@@ -1,0 +1,107 @@
+"""A warm interpreter that forks one process per snippet run, so start-up is paid once per version.
+
+Started by ``snippet_engine/forkserver.py`` as ``python -s -u _snippet_forkserver.py FD``, FD being a
+``SOCK_SEQPACKET`` socket to the engine. Messages:
+
+- engine → here: ``{"id": N, "script": "name.py", "cwd": "/tmp/..."}`` with three file
+  descriptors attached: the recorder's pipe, stdout, stderr;
+- here → engine: ``started N PID``, then ``exited N RETURNCODE`` (negative: killed by a signal).
+
+The forked child runs the script as ``python name.py`` would in that folder: its own
+``__main__``, ``sys.argv``, ``sys.path[0]``, traceback, exit code and shutdown. The engine
+checks every snippet against output recorded from real ``python name.py`` runs, so any
+difference would show up as a failing check.
+"""
+
+import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
+import builtins
+import importlib.machinery
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import types
+
+import _snippet_recorder
+
+
+def serve(control: socket.socket) -> None:
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so the wake-up fd hears of exits
+    selector = selectors.DefaultSelector()
+    selector.register(control, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    running: dict[int, int] = {}  # pid -> run id
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is control:
+                message, fds, _, _ = socket.recv_fds(control, 65536, 3)
+                if not message:
+                    return  # the engine is done
+                request = json.loads(message)
+                pid = os.fork()
+                if pid == 0:
+                    selector.close()
+                    control.close()
+                    os.close(wake_read)
+                    os.close(wake_write)
+                    run_script(request, *fds)  # never returns: ends the process
+                for fd in fds:
+                    os.close(fd)
+                running[pid] = request["id"]
+                control.send(f"started {request['id']} {pid}".encode())
+            else:
+                os.read(wake_read, 4096)
+                reap(running, control)
+
+
+def reap(running: dict[int, int], control: socket.socket) -> None:
+    while running:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            return
+        if pid in running:  # not a grandchild re-parented to us
+            control.send(f"exited {running.pop(pid)} {os.waitstatus_to_exitcode(status)}".encode())
+
+
+def run_script(request: dict, channel: int, stdout: int, stderr: int) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()  # its own process group, so a timeout can stop its children too
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    for fd in (stdout, stderr):
+        os.close(fd)
+    os.chdir(request["cwd"])
+    path = os.path.join(request["cwd"], request["script"])
+    sys.argv = [request["script"]]
+    sys.path[0] = request["cwd"]
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = builtins
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    main.__spec__ = main.__cached__ = None
+    sys.modules["__main__"] = main
+    _snippet_recorder.install(channel)
+    try:
+        with open(path, "rb") as source:
+            code = compile(source.read(), path, "exec")
+        exec(code, main.__dict__)
+    except SystemExit:
+        raise  # ends the process as it would have ended `python name.py`
+    except BaseException as error:
+        traceback = error.__traceback__.tb_next if error.__traceback__ else None
+        error.with_traceback(traceback)  # without this frame: the hook prints the exception's own
+        sys.excepthook(type(error), error, traceback)
+        del error, traceback
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    serve(socket.socket(fileno=int(sys.argv[1])))
