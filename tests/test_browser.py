@@ -1,0 +1,542 @@
+"""The built site in a real browser, as a reader gets it: Debian's Chromium, driven by Playwright.
+
+Every page, in light and dark: it loads with no console error, asks no host but the site's own,
+and axe-core finds no accessibility violation. Each sample's copy button gives exactly the
+snippet's code, and that code, run, prints what the page shows. The keyboard reaches the
+content (through "Skip to content") and search.
+
+The site is served as GitHub Pages serves it: under the path of ``site_url``, with ``404.html``
+for anything missing. One browser serves the whole session; the copied samples run in the
+background while the other pages are checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import functools
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT, AxeResults
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, sync_playwright
+
+from conftest import ROOT
+from snippet_engine.config import discover, label, settings
+from snippet_engine.expected import parse, path_for
+from snippet_engine.interpreters import Interpreter, find
+from snippet_engine.run import Run, run_snippet
+
+DOCS = ROOT / "docs"
+MISSING = "404"  # the test id of a page that does not exist: the site's 404 page
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",  # without these, Chromium itself calls Google's hosts
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # and should anything still try: no DNS
+]
+# In dark mode only colours change: these rules are run again (all of axe's rules run in light mode).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+PAGE_WEIGHT_LIMIT = 1_000_000  # bytes, uncompressed, of everything a first visit to one page loads
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _pages() -> dict[str, str]:
+    """Each page's path below the site's root, and its source below docs/ (known before the build)."""
+    pages = {}
+    for source in sorted(DOCS.rglob("*.md")):
+        parts = source.relative_to(DOCS).with_suffix("").parts
+        if parts[-1] in ("index", "README"):
+            parts = parts[:-1]
+        pages["".join(f"{part}/" for part in parts)] = source.relative_to(DOCS).as_posix()
+    return pages
+
+
+SOURCES = _pages()
+PAGES = list(SOURCES)
+
+
+def _id(path: str) -> str:
+    return path.rstrip("/") or "home"
+
+
+# ---------------------------------------------------------------- serving the site
+
+
+class _SiteHandler(SimpleHTTPRequestHandler):
+    """GitHub Pages in miniature: the site below ``base``, and its 404 page, with status 404, for the rest."""
+
+    def __init__(self, *args, site: Path, base: str, **kwargs):
+        self.site, self.base = site, base
+        super().__init__(*args, directory=str(site), **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not path.startswith(self.base):
+            return str(self.site / "\0outside the site")
+        return super().translate_path("/" + path[len(self.base) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = self.site / "404.html"
+        if code != HTTPStatus.NOT_FOUND or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _base_path(site: Path) -> str:
+    """The path the site lives under, as its sitemap says (from ``site_url``): "/asyncio-together/"."""
+    first = ET.parse(site / "sitemap.xml").getroot().find("{*}url/{*}loc")
+    return urlsplit(first.text.strip()).path if first is not None else "/"
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    base = _base_path(built_site)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler, site=built_site, base=base))
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{base}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+# ---------------------------------------------------------------- the browser
+
+
+def _chromium() -> str:
+    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail(
+        "No Chromium to test the site in: install Debian's chromium (`apt-get install chromium`) "
+        "or set CHROMIUM=/path/to/chromium. (Playwright's own browser downloads are not used.)",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
+    origin = f"{urlsplit(site_url).scheme}://{urlsplit(site_url).netloc}"
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    context.add_init_script(AXE_SCRIPT)  # axe-core in every page, from the package: nothing is fetched
+    # Nothing leaves the machine, and a request that tries fails at once instead of hanging a test.
+    context.route(lambda url: not _is_local(url), lambda route: route.abort("blockedbyclient"))
+    yield context
+    context.close()
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1"
+
+
+@dataclass
+class Tab:
+    """A browser tab, kept for the session, and what it asked for and complained about in this test."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    bytes: int = 0  # of the responses, uncompressed
+
+    def __post_init__(self) -> None:
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("response", lambda response: setattr(self, "bytes", self.bytes + _length(response)))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(_console(message)))
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught {error.name}: {error.message}"))
+
+    def clear(self) -> None:
+        self.requests.clear()
+        self.errors.clear()
+        self.bytes = 0
+
+    def problems(self) -> list[str]:
+        problems = [f"console error: {error}" for error in self.errors]
+        problems += [f"request to another host: {url}" for url in self.requests if not _is_local(url)]
+        return problems
+
+
+@pytest.fixture(scope="session")
+def _tabs(context: BrowserContext) -> dict[str, Tab]:
+    tabs = {}
+    for scheme in ("light", "dark"):
+        page = context.new_page()
+        page.emulate_media(color_scheme=scheme)  # the system's colour scheme, which the site follows
+        tabs[scheme] = Tab(page)
+    return tabs
+
+
+@pytest.fixture
+def tabs(_tabs: dict[str, Tab]) -> dict[str, Tab]:
+    """A tab whose system is in light mode, and one in dark mode."""
+    for tab in _tabs.values():
+        tab.clear()
+    return _tabs
+
+
+def _length(response: Response) -> int:
+    return int(response.headers.get("content-length", "0") or 0)
+
+
+def _console(message: ConsoleMessage) -> str:
+    where = message.location
+    return f"{message.text} ({where.get('url', '?')}:{where.get('lineNumber', '?')})"
+
+
+# ---------------------------------------------------------------- the code samples, copied and run
+
+
+@dataclass
+class Sample:
+    """One code sample on a page: what its copy button gave, and the output the page shows for it."""
+
+    page: str
+    name: str  # its path below snippets/
+    copied: str | None  # None: it has no copy button
+    shown: list[tuple[str, str]]  # (stream, text) per output line, for the version it is run on
+    minor: str  # the Python version it is run on: the tests' own, if the page shows its output
+    run: Future[Run] | None = None
+
+
+class Samples:
+    """The samples of every page as a reader gets them, run in a background event loop as they come."""
+
+    def __init__(self) -> None:
+        self.by_page: dict[str, list[Sample]] = {}
+        self.loop = asyncio.new_event_loop()
+        self.limit = asyncio.Semaphore(settings().concurrency)
+        self.thread = threading.Thread(target=self.loop.run_forever, name="copied-samples", daemon=True)
+        self.thread.start()
+
+    def collect(self, page: Page, path: str) -> list[Sample]:
+        """Copy every sample on ``page`` (showing ``path``) with its button, and start running each."""
+        if path not in self.by_page:
+            samples = [Sample(path, **found) for found in _copy_samples(page)]
+            for sample in samples:
+                sample.run = asyncio.run_coroutine_threadsafe(self._run(sample), self.loop)
+            self.by_page[path] = samples
+        return self.by_page[path]
+
+    async def _run(self, sample: Sample) -> Run:
+        snippet = settings().snippets_dir / sample.name
+        timeout = parse(path_for(snippet)).timeout or settings().timeout
+        interpreter: Interpreter = await asyncio.to_thread(find, sample.minor)
+        with tempfile.TemporaryDirectory(prefix="copied-") as folder:
+            copied = Path(folder) / snippet.name  # the same file name: tracebacks read the same
+            copied.write_text(sample.copied + "\n", encoding="utf-8")
+            async with self.limit:
+                return await run_snippet(
+                    copied, interpreter, timeout=timeout, max_lines=settings().max_lines,
+                    max_bytes=settings().max_bytes,
+                )  # fmt: skip
+
+    def close(self) -> None:
+        """Stops the runs no test waited for (killing their processes), then the loop."""
+        asyncio.run_coroutine_threadsafe(self._stop_runs(), self.loop).result(timeout=60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+    async def _stop_runs(self) -> None:
+        runs = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for run in runs:
+            run.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        await self.loop.shutdown_default_executor()
+
+
+# Each sample on the page: what its copy button puts on the clipboard, and its output as shown,
+# per group of Python versions (a caption, or one tab per group where versions differ).
+_COPY_SAMPLES = """async ({selector, clicked}) => {
+  const samples = []
+  for (const [index, block] of Array.from(document.querySelectorAll(selector)).entries()) {
+    const title = block.querySelector(".filename").textContent
+    if (!title.startsWith("snippets/")) continue
+    const name = title.slice("snippets/".length)
+    const button = block.querySelector("button.md-code__button[data-md-type=copy]")
+    let copied = index === 0 ? clicked : null
+    if (button && index > 0) {
+      await navigator.clipboard.writeText("")
+      button.click()
+      copied = await navigator.clipboard.readText()
+    }
+    const outputs = []
+    for (const output of document.querySelectorAll("div.snippet-output")) {
+      if (output.dataset.snippet !== name) continue
+      const tab = output.closest(".tabbed-block")
+      let versions = output.querySelector(".snippet-caption")?.textContent.split("(")[0] ?? ""
+      if (tab) {
+        const labels = tab.closest(".tabbed-set").querySelector(".tabbed-labels").children
+        versions = labels[Array.from(tab.parentElement.children).indexOf(tab)].textContent
+      }
+      const lines = Array.from(output.querySelectorAll("pre code .snippet-line"), (line) => {
+        const text = line.cloneNode(true)
+        text.querySelectorAll(".snippet-time, .snippet-sr").forEach((part) => part.remove())
+        const stream = line.classList.contains("snippet-stderr") ? "err" : "out"
+        return {stream, text: text.textContent, timed: line.querySelector(".snippet-time") !== null}
+      })
+      outputs.push({versions, lines})
+    }
+    samples.push({name, copied, outputs})
+  }
+  return samples
+}"""
+SAMPLE_BLOCK = "div.highlight:has(> span.filename)"
+COPY_BUTTON = "button.md-code__button[data-md-type=copy]"
+
+
+def _copy_samples(page: Page) -> list[dict]:
+    """Every sample on ``page``: copied with its button, with the output shown for the Python it is run on."""
+    clicked = None
+    first = page.locator(SAMPLE_BLOCK).first
+    if first.count():  # the first with the mouse, as a reader does (the button must show and take the click)
+        page.bring_to_front()  # a tab in the background gets no animation frames: clicks would wait
+        page.evaluate("navigator.clipboard.writeText('')")
+        first.hover()
+        first.locator(COPY_BUTTON).click(timeout=5000)
+        clicked = page.evaluate("navigator.clipboard.readText()")
+    found = []
+    for sample in page.evaluate(_COPY_SAMPLES, {"selector": SAMPLE_BLOCK, "clicked": clicked}):
+        outputs = sample["outputs"]
+        chosen = next((o for o in outputs if RUNNING in re.findall(r"\d+\.\d+", o["versions"])), None)
+        minor = RUNNING
+        if chosen is None and outputs:  # not checked on this Python (it needs a newer one): the oldest it is
+            chosen = outputs[0]
+            minor = (re.findall(r"\d+\.\d+", chosen["versions"]) or [RUNNING])[0]
+        lines = chosen["lines"] if chosen else []
+        if len(lines) == 1 and not lines[0]["timed"]:
+            lines = []  # "(no output)"
+        shown = [(line["stream"], line["text"].removeprefix(" ")) for line in lines]
+        found.append({"name": sample["name"], "copied": sample["copied"], "shown": shown, "minor": minor})
+    return found
+
+
+@pytest.fixture(scope="session")
+def samples() -> Iterator[Samples]:
+    samples = Samples()
+    yield samples
+    samples.close()
+
+
+# ---------------------------------------------------------------- the tests
+
+
+def test_every_built_page_is_tested_and_in_the_sitemap(built_site: Path) -> None:
+    pages = built_site.rglob("index.html")
+    built = {"".join(f"{part}/" for part in page.relative_to(built_site).parent.parts) for page in pages}
+    assert built == set(PAGES), "pages built but not tested, or tested but not built"
+    assert (built_site / "404.html").is_file()
+    in_sitemap = {
+        urlsplit(loc.text.strip()).path.removeprefix(_base_path(built_site))
+        for loc in ET.parse(built_site / "sitemap.xml").getroot().findall("{*}url/{*}loc")
+    }
+    assert in_sitemap == set(PAGES), "sitemap.xml does not list exactly the pages"
+
+
+_DESCRIPTION = re.compile(r'<meta name="description" content="([^"]*)"')
+
+
+def test_every_page_has_its_own_description_an_edit_link_and_the_repository(built_site: Path) -> None:
+    """What search engines and link previews show, and the way from a page to its source."""
+    site_description = _DESCRIPTION.search((built_site / "404.html").read_text(encoding="utf-8"))
+    problems = []
+    for path, source in SOURCES.items():
+        html = (built_site / path / "index.html").read_text(encoding="utf-8")
+        description = _DESCRIPTION.search(html)
+        if not description or not description[1].strip():
+            problems.append(f"docs/{source}: no description")
+        elif site_description and description[1] == site_description[1]:
+            problems.append(
+                f"docs/{source}: the site's description; give the page its own (`description:` in its front matter)"
+            )
+        if not re.search(rf'<a href="[^"]*/docs/{re.escape(source)}"[^>]*rel="edit"', html):
+            problems.append(f"docs/{source}: no 'Edit this page' link")
+        if 'class="md-source"' not in html:
+            problems.append(f"docs/{source}: no link to the repository")
+    assert not problems, "\n".join(problems)
+
+
+# A code block is hundreds of coloured tokens, and axe-core checks the contrast of each: a token of the
+# same kind, in the same kind of block, has the same colours, so only the first shown is checked.
+_MARK_SAME_TOKENS = """() => {
+  const seen = new Set()
+  for (const token of document.querySelectorAll(".highlight code span, .snippet-output code span")) {
+    if (!token.checkVisibility()) continue
+    const block = token.closest(".highlight, .snippet-output")
+    const kind = [block.className, token.parentElement.className, token.className].join("|")
+    if (seen.has(kind)) token.setAttribute("data-axe-same", "")
+    seen.add(kind)
+  }
+}"""
+
+
+def _start_axe(page: Page, options: dict) -> None:
+    """Starts axe-core on ``page`` without waiting for it, so two pages can be checked at once."""
+    page.evaluate(_MARK_SAME_TOKENS)
+    # From a task of its own (a message: a timer would wait in a background tab), so this returns at once.
+    page.evaluate(
+        """(options) => { window.axeResults = new Promise((resolve, reject) => {
+            const channel = new MessageChannel()
+            channel.port1.onmessage = () => axe.run({exclude: [["[data-axe-same]"]]}, options).then(resolve, reject)
+            channel.port2.postMessage(null)
+        }) }""",
+        {"resultTypes": ["violations"], **options},
+    )
+
+
+def _axe_results(page: Page) -> AxeResults:
+    return AxeResults(page.evaluate("() => window.axeResults"))
+
+
+@pytest.mark.parametrize("path", [*PAGES, MISSING], ids=[*map(_id, PAGES), MISSING])
+def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, samples: Samples) -> None:
+    """Loads with no error, asks no other host, is accessible in both schemes, and is light enough."""
+    url = site_url + ("no-such-page/" if path == MISSING else path)
+    status = HTTPStatus.NOT_FOUND if path == MISSING else HTTPStatus.OK
+    light, dark = tabs["light"], tabs["dark"]
+    # Both load at once: the dark tab's goto returns when its page starts to come, the light one's when loaded.
+    responses = {"dark": dark.page.goto(url, wait_until="commit"), "light": light.page.goto(url)}
+    dark.page.wait_for_load_state()
+    for scheme, material in (("light", "default"), ("dark", "slate")):
+        tab, response = tabs[scheme], responses[scheme]
+        assert response is not None
+        assert response.status == status, f"{url}: status {response.status}"
+        # Material follows the system's scheme: by the time the page has loaded, it really is light, or dark.
+        shown = tab.page.evaluate("() => document.body.dataset.mdColorScheme")
+        assert shown == material, f"{url}: a {scheme} system gets Material's {shown!r} scheme, not {material!r}"
+        if path == MISSING:
+            assert tab.page.locator("h1").inner_text() == "404 - Not found"
+            # Its one console error is its own status: "Failed to load resource: ... 404 (Not Found) (url:0)".
+            own = f"Failed to load resource: the server responded with a status of 404 (Not Found) ({url}:"
+            tab.errors = [error for error in tab.errors if not error.startswith(own)]
+    _start_axe(light.page, {})  # every rule
+    _start_axe(dark.page, {"runOnly": {"type": "rule", "values": COLOUR_RULES}})  # only colours differ
+    problems = []
+    for scheme, tab in (("light", light), ("dark", dark)):
+        result = _axe_results(tab.page)
+        if result.violations_count:
+            problems.append(f"axe-core, {scheme} mode: {result.generate_report()}")
+    if path != MISSING:
+        samples.collect(light.page, path)  # they run while the other pages are checked
+    for scheme, tab in (("light", light), ("dark", dark)):
+        problems += [f"{scheme} mode: {problem}" for problem in tab.problems()]
+    if light.bytes > PAGE_WEIGHT_LIMIT:
+        problems.append(f"a first visit loads {light.bytes:,} bytes, more than {PAGE_WEIGHT_LIMIT:,}")
+    assert not problems, f"{url}:\n" + "\n".join(problems)
+
+
+def test_keyboard_reaches_content_and_search(tabs: dict[str, Tab], site_url: str) -> None:
+    """From the home page (the keys are the theme's, the same on every page)."""
+    tab = tabs["light"]
+    page = tab.page
+    page.goto(site_url)
+    active = "() => document.activeElement"
+
+    # The first Tab: "Skip to content", which takes the next Tab into the page's text.
+    page.keyboard.press("Tab")
+    skip = page.evaluate_handle(active)
+    assert skip.evaluate("(e) => e.matches('a.md-skip')"), "the first Tab does not reach 'Skip to content'"
+    assert skip.evaluate("(e) => e.textContent.trim()") == "Skip to content"
+    target = skip.evaluate("(e) => e.getAttribute('href')")
+    page.keyboard.press("Enter")
+    assert urlsplit(page.url).fragment == target.removeprefix("#")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('article.md-content__inner') !== null"), (
+        "after 'Skip to content', Tab does not land in the main content: "
+        + page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+    )
+
+    # Search, by Tab from the top ...
+    page.goto(site_url)
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.matches('input.md-search__input')"):
+            break
+    else:
+        pytest.fail("ten presses of Tab from the top do not reach the search box")
+
+    # ... and by its shortcut, "/": type, go down to the first result, open it.
+    page.evaluate("() => document.activeElement.blur()")
+    page.keyboard.press("/")
+    assert page.evaluate("() => document.activeElement.matches('input.md-search__input')"), "'/' does not focus search"
+    page.keyboard.type("asyncio")
+    page.locator(".md-search-result__item").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    result = page.evaluate(
+        "() => document.activeElement.matches('a.md-search-result__link') && document.activeElement.href"
+    )
+    assert result, "ArrowDown from the search box does not reach the first result"
+    page.keyboard.press("Enter")
+    page.wait_for_url(result)
+    assert not tab.problems(), "\n".join(tab.problems())
+
+
+@pytest.mark.parametrize("snippet", [label(snippet) for snippet in discover()])
+def test_copy_button_gives_the_code_and_it_prints_what_the_page_shows(
+    snippet: str, samples: Samples, context: BrowserContext, site_url: str
+) -> None:
+    for path in PAGES:  # pages the page test did not get to (run alone, say) are copied now
+        if path not in samples.by_page:
+            page = context.new_page()
+            page.goto(site_url + path)
+            samples.collect(page, path)
+            page.close()
+    found = [sample for page_samples in samples.by_page.values() for sample in page_samples if sample.name == snippet]
+    assert found, f"snippets/{snippet} is on no page with a copy button"
+    source = (settings().snippets_dir / snippet).read_text(encoding="utf-8")
+    for sample in found:
+        where = f"{sample.page or 'home'}: snippets/{snippet}"
+        assert sample.copied is not None, f"{where}: no copy button"
+        assert sample.copied.rstrip("\n") == source.rstrip("\n"), (
+            f"{where}: the copy button gives other text\n"
+            + "\n".join(
+                difflib.unified_diff(source.splitlines(), sample.copied.splitlines(), "file", "clipboard", lineterm="")
+            )
+        )
+        run = sample.run.result(timeout=settings().timeout * 3)
+        assert run.problem is None, f"{where}: {run.problem}"
+        printed = [(line.stream, line.text) for line in run.lines]
+        if printed != sample.shown:
+            diff = difflib.unified_diff(
+                [f"{'!' if s == 'err' else '|'} {t}" for s, t in sample.shown],
+                [f"{'!' if s == 'err' else '|'} {t}" for s, t in printed],
+                "shown on the page", f"printed by the copied code on Python {run.python}", lineterm="",
+            )  # fmt: skip
+            pytest.fail(f"{where}: the copied code prints something else\n" + "\n".join(diff), pytrace=False)
