@@ -26,16 +26,19 @@ OPTIONS = {"timeline"}
 
 
 def validate(language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md: Any) -> bool:
-    unknown = set(inputs) - OPTIONS
-    if unknown:
-        return False  # superfences then shows the block as is; the site test catches it
+    options["unknown"] = sorted(set(inputs) - OPTIONS)  # reported by format_snippet, so the build fails
     options["timeline"] = inputs.get("timeline", "on") != "off"
     return True
 
 
 def format_snippet(source: str, language: str, css_class: str, options: dict[str, Any], md: Any, **kwargs: Any) -> str:
-    show = {"timeline": options.get("timeline", True)}
-    return base_format(language=language, run=lambda code, **_: render(code.strip(), **show), code=source, md=md)
+    def run(code: str, **_: Any) -> str:
+        if options.get("unknown"):
+            unknown, known = ", ".join(options["unknown"]), ", ".join(sorted(OPTIONS))
+            raise ExecutionError(f"unknown option {unknown} (known: {known})")
+        return render(code.strip(), timeline=options.get("timeline", True))
+
+    return base_format(language=language, run=run, code=source, md=md)
 
 
 def _outcomes(name: str) -> list[batch.Outcome]:
