@@ -37,8 +37,9 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from conftest import ROOT
 from snippet_engine.config import discover, label, settings
 from snippet_engine.expected import parse, path_for
+from snippet_engine.forkserver import ForkServer
 from snippet_engine.interpreters import Interpreter, find
-from snippet_engine.run import Run, run_snippet
+from snippet_engine.run import Run, environment, run_snippet
 
 DOCS = ROOT / "docs"
 MISSING = "404"  # the test id of a page that does not exist: the site's 404 page
@@ -240,6 +241,9 @@ class Samples:
 
     def __init__(self) -> None:
         self.by_page: dict[str, list[Sample]] = {}
+        # Forked from a warm interpreter, like the snippet runs: a real process per run, without paying
+        # start-up each time (tests/test_engine.py shows forked and fresh runs print the same).
+        self.servers: dict[Interpreter, ForkServer] = {}
         self.loop = asyncio.new_event_loop()
         self.limit = asyncio.Semaphore(settings().concurrency)
         self.thread = threading.Thread(target=self.loop.run_forever, name="copied-samples", daemon=True)
@@ -258,13 +262,14 @@ class Samples:
         snippet = settings().snippets_dir / sample.name
         timeout = parse(path_for(snippet)).timeout or settings().timeout
         interpreter: Interpreter = await asyncio.to_thread(find, sample.minor)
+        server = self.servers.setdefault(interpreter, ForkServer(interpreter, environment()))
         with tempfile.TemporaryDirectory(prefix="copied-") as folder:
             copied = Path(folder) / snippet.name  # the same file name: tracebacks read the same
             copied.write_text(sample.copied + "\n", encoding="utf-8")
             async with self.limit:
                 return await run_snippet(
                     copied, interpreter, timeout=timeout, max_lines=settings().max_lines,
-                    max_bytes=settings().max_bytes,
+                    max_bytes=settings().max_bytes, server=server,
                 )  # fmt: skip
 
     def close(self) -> None:
@@ -279,6 +284,7 @@ class Samples:
         for run in runs:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+        await asyncio.gather(*(server.close() for server in self.servers.values()))
         await self.loop.shutdown_default_executor()
 
 

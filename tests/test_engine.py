@@ -43,7 +43,7 @@ SNIPPETS = {
         "        await asyncio.sleep(0.1)\n\nasyncio.run(main())\n",
         {"timeout": 1.5},
     ),
-    "spin.py": ("while True:\n    pass\n", {"timeout": 1}),
+    "spin.py": ("while True:\n    pass\n", {"timeout": 0.5}),
     "flood.py": ("for i in range(300_000):\n    print(i)\n", {"max_lines": 2000}),
     "exits.py": ("import sys\nprint('bye')\nsys.exit(3)\n", {}),
     "html.py": ("print('<script>alert(1)</script> & <b>')\n", {}),
@@ -175,7 +175,7 @@ def test_endless_loop_is_stopped_and_keeps_what_it_printed(runs):
 
 
 def test_busy_loop_without_await_is_stopped(runs):
-    assert runs["spin.py"].run.problem == "timed out after 1 s"
+    assert runs["spin.py"].run.problem == "timed out after 0.5 s"
     assert runs["spin.py"].seconds < 5
 
 
