@@ -16,16 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Batch(threading.Thread):
-    """All snippet runs, started as soon as the tests are collected, so other tests go on meanwhile."""
+    """The snippet runs, started as soon as the tests are collected, so other tests go on meanwhile."""
 
-    def __init__(self) -> None:
+    def __init__(self, snippets: list[Path]) -> None:
         super().__init__(daemon=True, name="snippet-batch")
+        self.snippets = snippets
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            for outcome in check_all(discover(), use_cache=False):
+            for outcome in check_all(self.snippets, use_cache=False):
                 self.outcomes[outcome.label, outcome.minor] = outcome
         except BaseException as error:  # reported by the tests that need the batch
             self.error = error
@@ -42,10 +43,16 @@ def snippet_cases() -> list:
     ]
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what they deselect
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     global _batch
-    if any(_needs_batch(item) for item in items):
-        _batch = _Batch()
+    waiting = [item for item in items if _needs_batch(item)]
+    if waiting:
+        # Only the selected snippets (`-k gather/`), unless a test of the whole site needs them all.
+        chosen = {item.callspec.params["snippet"] for item in waiting if item.originalname == "test_snippet"}
+        everything = any(item.originalname != "test_snippet" for item in waiting)
+        snippets = [s for s in discover() if everything or label(s) in chosen]
+        _batch = _Batch(snippets)
         _batch.start()
         # Tests that don't wait for the batch go first, while it runs.
         items.sort(key=_needs_batch)
