@@ -4,7 +4,7 @@ import time
 
 async def ticker() -> None:
     for tick in range(1, 5):
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.4)
         print(f"tick {tick}")
 
 
