@@ -88,6 +88,7 @@ def _describe_coro(coro):
 
 def _record_tasks():
     import asyncio
+    import asyncio.events
     import asyncio.tasks
 
     base = asyncio.tasks.Task
@@ -95,6 +96,9 @@ def _record_tasks():
     counter = iter(range(1, 1 << 30))
 
     def finished(task):
+        if getattr(task, "_engine_reported", False):
+            return
+        task._engine_reported = True
         if task.cancelled():
             how = "cancelled"
         elif task._exception is not None:  # not .exception(): that would mark it retrieved
@@ -116,11 +120,24 @@ def _record_tasks():
             self._engine_id = next(counter)
             event = {"id": self._engine_id, "event": "created", "name": self.get_name(), "coro": described}
             _send(TASK, json.dumps(event).encode(), now=created)
-            self.add_done_callback(finished)
+            if self.done():  # an eager task (3.12+) can finish within its first step, right here
+                finished(self)
 
     Task.__qualname__ = base.__qualname__
     Task.__module__ = base.__module__
     asyncio.tasks.Task = asyncio.Task = Task
+
+    # A task is finished when the step that finished it returns. (Not a done-callback: that runs
+    # only when the loop gets to it, maybe much later, and it would show in the task's repr.)
+    run_handle = asyncio.events.Handle._run
+
+    def _run(handle):
+        run_handle(handle)
+        task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
+        if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
+            finished(task)
+
+    asyncio.events.Handle._run = _run
     if hasattr(asyncio.tasks, "create_eager_task_factory"):  # 3.12+
         factory = asyncio.tasks.create_eager_task_factory(Task)
         asyncio.tasks.eager_task_factory = asyncio.eager_task_factory = factory
