@@ -101,12 +101,12 @@ class Ran:
         return "\n".join(compare(self.run, parse(self.snippet.with_suffix(".out")), PYTHON, settings()))
 
 
-def run_all(directory: Path, *, forked: bool) -> dict[str, Ran]:
-    """Every snippet of SNIPPETS at once, started afresh (as `python name.py`) or by a fork server."""
+def run_all(directory: Path) -> tuple[dict[str, Ran], dict[str, Ran]]:
+    """Every snippet of SNIPPETS, all at once, twice: started afresh (as `python name.py`), and by a fork server."""
     conf = settings()
 
     async def one(name: str, code: str, limits: dict, server: ForkServer | None) -> Ran:
-        snippet = write(directory, name, code)
+        snippet = write(directory / ("forked" if server else "fresh"), name, code)
         started = time.monotonic()
         run = await run_snippet(
             snippet, find(PYTHON), timeout=limits.get("timeout", 10),
@@ -115,25 +115,38 @@ def run_all(directory: Path, *, forked: bool) -> dict[str, Ran]:
         return Ran(snippet, run, time.monotonic() - started)
 
     async def all_at_once() -> list[Ran]:
-        server = ForkServer(find(PYTHON), environment()) if forked else None
+        server = ForkServer(find(PYTHON), environment())
         try:
-            return await asyncio.gather(*(one(name, *case, server) for name, case in SNIPPETS.items()))
+            return await asyncio.gather(
+                *(one(name, *case, None) for name, case in SNIPPETS.items()),
+                *(one(name, *case, server) for name, case in SNIPPETS.items()),
+            )
         finally:
-            if server:
-                await server.close()
+            await server.close()
 
-    return dict(zip(SNIPPETS, asyncio.run(all_at_once()), strict=True))
+    (directory / "fresh").mkdir()
+    (directory / "forked").mkdir()
+    ran = asyncio.run(all_at_once())
+    return dict(zip(SNIPPETS, ran[: len(SNIPPETS)], strict=True)), dict(
+        zip(SNIPPETS, ran[len(SNIPPETS) :], strict=True)
+    )
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Ran]:
-    return run_all(tmp_path_factory.mktemp("fresh"), forked=False)
+def both_runs(tmp_path_factory) -> tuple[dict[str, Ran], dict[str, Ran]]:
+    return run_all(tmp_path_factory.mktemp("bad-snippets"))
 
 
-def test_forked_runs_print_exactly_what_fresh_runs_print(runs, tmp_path):
+@pytest.fixture
+def runs(both_runs) -> dict[str, Ran]:
+    """Each snippet's run as `python name.py`."""
+    return both_runs[0]
+
+
+def test_forked_runs_print_exactly_what_fresh_runs_print(both_runs):
     """The suite forks snippets from a warm interpreter; only `python name.py` runs write .out files."""
-    forked = run_all(tmp_path, forked=True)
-    for name, fresh in runs.items():
+    fresh_runs, forked = both_runs
+    for name, fresh in fresh_runs.items():
         one, other = fresh.run, forked[name].run
         assert (one.returncode, one.problem) == (other.returncode, other.problem), name
         if name != "flood.py":  # stopped at a cap: how far it got depends on speed

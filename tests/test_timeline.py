@@ -70,8 +70,9 @@ def test_gather_sample_draws_two_bars_overlapping():
     assert bars["main()"][:2] == pytest.approx((0, 2), abs=0.01)
 
 
-def test_gather_sample_real_run_overlaps_and_task_times_match_printed_times():
-    result = run(SNIPPETS / "gather/concurrently.py")
+@pytest.mark.parametrize("minor", settings().pythons)
+def test_gather_sample_real_run_overlaps_and_task_times_match_printed_times(minor, snippet_outcomes):
+    result = snippet_outcomes["gather/concurrently.py", minor].run  # the suite's own run of it
     printed = {line.text: line.time for line in result.lines}
     tasks = {task.coro: task for task in result.tasks}
     # The recorder's task times agree with the times the same run printed at.
