@@ -9,6 +9,7 @@ print the same are written once; the others become ``@ python`` variants.
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 
 from . import cache
@@ -57,8 +58,8 @@ async def record(snippet: Path, minors: tuple[str, ...], limit: asyncio.Semaphor
     expected_file.write_text(render(expected), encoding="utf-8")
     # What was just recorded passes: keep it, so the next build need not run it again.
     written = parse(expected_file)
-    for minor, interpreter in zip(versions, interpreters, strict=True):
-        for run in runs[versions.index(minor) * REPEATS : (versions.index(minor) + 1) * REPEATS]:
+    for index, (minor, interpreter) in enumerate(zip(versions, interpreters, strict=True)):
+        for run in runs[index * REPEATS : (index + 1) * REPEATS]:  # a real run, not the merged one
             if not compare(run, written, minor, conf):
                 cache.store(conf.cache_dir, cache.key(snippet, expected_file, interpreter, conf), run)
                 break
@@ -88,8 +89,8 @@ def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
 
 
 def _earliest(runs: list[Run]) -> Run:
-    """The first run, with each time replaced by the earliest any run saw for it."""
-    best = runs[0]
+    """A copy of the first run, with each time replaced by the earliest any run saw for it."""
+    best = copy.deepcopy(runs[0])
     for other in runs[1:]:
         for mine, theirs in zip(best.lines, other.lines, strict=True):
             mine.time = min(mine.time, theirs.time)
