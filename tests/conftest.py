@@ -75,10 +75,16 @@ def snippet_outcomes() -> dict[tuple[str, str], Outcome]:
 def built_site(snippet_outcomes, tmp_path_factory) -> Path:
     """The site, built strictly after the snippet runs (so it takes them from the cache)."""
     site = tmp_path_factory.mktemp("site")
+    build_site(site)
+    return site
+
+
+def build_site(site: Path) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of this project into ``site``; a failure fails the test with MkDocs' log."""
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     if build.returncode:
         pytest.fail(f"mkdocs build --strict failed:\n{build.stderr}", pytrace=False)
-    return site
+    return build

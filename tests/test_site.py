@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import build_site
 from snippet_engine.config import discover, label
 
 PYTHON_BLOCK = re.compile(
@@ -56,10 +54,7 @@ def test_no_page_has_python_that_is_not_a_snippet(built_site):
 
 def test_rebuild_runs_no_snippet_and_gives_the_same_pages(built_site, tmp_path):
     """Nothing changed: the second build takes every run from the cache, and its pages are byte-identical."""
-    rebuild = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
-        cwd=ROOT, check=True, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    rebuild = build_site(tmp_path)
     assert "snippet_engine: ran" not in rebuild.stderr
     first, second = pages(built_site), pages(tmp_path)
     assert first.keys() == second.keys()
