@@ -60,3 +60,10 @@ def test_rebuild_runs_no_snippet_and_gives_the_same_pages(built_site, tmp_path):
     assert first.keys() == second.keys()
     differing = [page for page in first if first[page] != second[page]]
     assert not differing, f"pages differ between two builds: {differing}"
+
+
+def test_every_page_names_the_licences(built_site):
+    """Readers copy the samples: the footer says on what terms (code MIT-0, text CC BY 4.0)."""
+    for page, text in pages(built_site).items():
+        assert '/LICENSE">MIT-0</a>' in text, f"{page}: no code licence in the footer"
+        assert 'creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in text, f"{page}: no text licence"
