@@ -9,6 +9,7 @@ snippet's own code starts (interpreter start-up, slow on a loaded machine, is no
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 import os
@@ -18,16 +19,18 @@ import signal
 import struct
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .child._snippet_recorder import FRAME, MARK  # the wire format, as the child writes it
 from .forkserver import ForkServer, ForkServerError
 from .interpreters import Interpreter
 
 CHILD_DIR = Path(__file__).parent / "child"
-_HEADER = struct.Struct("<dBI")
-_STDOUT, _STDERR, _TASK, _START = 1, 2, 3, 4
-_STREAMS = {_STDOUT: "out", _STDERR: "err"}
+_TASK_HEADER = struct.Struct("<ddBH")  # as child/_snippet_recorder.py writes them
+_START = 4
+_STREAMS = {1: "out", 2: "err"}
 SNIPPET_HOME = "/path/to"  # where tracebacks say the snippet lives, as on a reader's machine
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
 
@@ -37,6 +40,7 @@ class Line:
     time: float  # seconds since the snippet's code started
     stream: str  # "out" or "err"
     text: str
+    delay: float = 0.0  # seconds the run had waited for a CPU by then (a busy machine's share of `time`)
 
 
 @dataclass
@@ -46,6 +50,8 @@ class TaskRecord:
     created: float
     finished: float | None = None
     how: str | None = None  # "done", "failed", "cancelled"; None if still pending at exit
+    created_delay: float = 0.0  # CPU queue wait by then, as for Line.delay
+    finished_delay: float = 0.0
 
 
 @dataclass
@@ -76,70 +82,152 @@ def normalise(text: str, workdir: str, interpreter: Interpreter) -> str:
 
 
 class _Recorder:
-    """Turns the child's stamped writes into lines and task records."""
+    """Turns what the child wrote into lines and task records.
 
-    def __init__(self, run: Run, max_lines: int, max_bytes: int):
+    One pipe carries stdout and stderr: the recorder's frames (stamped in the child, each
+    naming its stream) and raw bytes (``os.write``, child processes, the interpreter's last
+    words), in the order they were written, which is the order of the lines. Raw bytes are
+    stamped when they arrive, and count as standard output: nothing says which they were.
+    """
+
+    def __init__(self, run: Run, max_lines: int, max_bytes: int, on_start: Callable[[], None] | None = None):
         self.run = run
+        self.on_start = on_start
         self.max_lines, self.max_bytes = max_lines, max_bytes
-        self.partial = {"out": "", "err": ""}
-        self.partial_time = {"out": 0.0, "err": 0.0}
+        self.lines: list[tuple[int, Line, bool]] = []  # (order of its first byte, line, stamped on arrival)
+        self.partial: dict[str, tuple[tuple[int, float, float, bool], str] | None] = {"out": None, "err": None}
+        self.decoders = {(stream, framed): _decoder() for stream in _STREAMS.values() for framed in (True, False)}
         self.tasks: dict[int, TaskRecord] = {}
         self.bytes = 0
+        self.writes = 0
+        self.last_time = self.last_delay = 0.0
         self.child_start: float | None = None  # the child's monotonic clock at its time 0
 
-    def write(self, when: float, stream: str, text: str) -> None:
-        self.bytes += len(text)
-        if not self.partial[stream]:
-            self.partial_time[stream] = when
-        pieces = (self.partial[stream] + text).split("\n")
-        self.partial[stream] = pieces.pop()
-        for piece in pieces:
-            self.run.lines.append(Line(round(when, 4), stream, piece))
-        if len(self.run.lines) > self.max_lines or self.bytes > self.max_bytes:
+    def write(self, when: float, delay: float, stream: str, data: bytes, *, framed: bool) -> None:
+        self.bytes += len(data)
+        self.writes += 1
+        self.last_time = when
+        self._add(stream, (self.writes, when, delay, not framed), self.decoders[stream, framed].decode(data))
+        if len(self.lines) > self.max_lines or self.bytes > self.max_bytes:
             raise _TooMuchOutput
 
-    def task_event(self, when: float, event: dict) -> None:
+    def _add(self, stream: str, stamp: tuple[int, float, float, bool], text: str) -> None:
+        if not text:
+            return
+        start, so_far = self.partial[stream] or (stamp, "")
+        pieces = (so_far + text).split("\n")
+        for piece in pieces[:-1]:
+            self._line(stream, start, piece)
+            start = stamp
+        self.partial[stream] = (start, pieces[-1]) if pieces[-1] else None
+
+    def _line(self, stream: str, stamp: tuple[int, float, float, bool], text: str) -> None:
+        order, when, delay, on_arrival = stamp
+        self.lines.append((order, Line(when, stream, text, delay), on_arrival))
+
+    def started(self) -> None:
+        if self.on_start is not None:
+            self.on_start()
+            self.on_start = None
+
+    def raw(self, data: bytes) -> None:
+        """Bytes written straight to a file descriptor, past ``sys.stdout``: stamped on arrival."""
+        start = self.child_start if self.child_start is not None else time.monotonic()
+        self.write(time.monotonic() - start, self.last_delay, "out", data, framed=False)
+
+    def framed(self, stream: str, when: float, delay: float, data: bytes) -> None:
+        self.last_delay = max(self.last_delay, delay)
+        self.write(when, delay, stream, data, framed=True)
+
+    def task_event(self, when: float, delay: float, event: dict) -> None:
         if event["event"] == "created":
-            record = TaskRecord(event["name"], event["coro"], round(when, 4))
+            record = TaskRecord(event["name"], event["coro"], when, created_delay=delay)
             self.tasks[event["id"]] = record
             self.run.tasks.append(record)
         elif record := self.tasks.get(event["id"]):
-            record.finished, record.how, record.name = round(when, 4), event["event"], event["name"]
+            record.finished, record.how, record.name = when, event["event"], event["name"]
+            record.finished_delay = delay
 
-    def flush(self) -> None:
-        for stream, text in self.partial.items():
-            if text:
-                self.run.lines.append(Line(round(self.partial_time[stream], 4), stream, text))
-                self.partial[stream] = ""
+    def finish(self) -> None:
+        """The run's lines, in the order written; what is left unfinished counts as a line."""
+        for stream in self.partial:
+            for framed in (True, False):  # a character cut short at the end
+                cut_short = self.decoders[stream, framed].decode(b"", final=True)
+                self._add(stream, (self.writes + 1, self.last_time, self.last_delay, True), cut_short)
+            if partial := self.partial[stream]:
+                self._line(stream, *partial)
+                self.partial[stream] = None
+        self.lines.sort(key=lambda entry: entry[0])
+        # Raw bytes were written before whatever follows them in the pipe: never later than it.
+        following = None
+        for _, line, on_arrival in reversed(self.lines):
+            if on_arrival and following is not None and following.time < line.time:
+                line.time, line.delay = following.time, following.delay
+            following = line
+        self.run.lines = [line for _, line, _ in self.lines]
 
-    def raw(self, stream: str, data: bytes) -> None:
-        """Bytes written straight to a file descriptor, past ``sys.stdout``: stamped on arrival."""
-        start = self.child_start if self.child_start is not None else time.monotonic()
-        self.write(time.monotonic() - start, stream, data.decode("utf-8", "backslashreplace"))
+
+def _decoder() -> codecs.IncrementalDecoder:
+    return codecs.getincrementaldecoder("utf-8")("backslashreplace")
 
 
 class _TooMuchOutput(Exception):
     pass
 
 
-async def _read_channel(reader: asyncio.StreamReader, recorder: _Recorder) -> None:
+async def _read_tasks(reader: asyncio.StreamReader, recorder: _Recorder) -> None:
     while True:
         try:
-            when, channel, size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
+            when, delay, kind, size = _TASK_HEADER.unpack(await reader.readexactly(_TASK_HEADER.size))
             payload = await reader.readexactly(size)
         except asyncio.IncompleteReadError:
             return
-        if channel == _START:
+        if kind == _START:
             (recorder.child_start,) = struct.unpack("<d", payload)
-        elif channel == _TASK:
-            recorder.task_event(when, json.loads(payload))
+            recorder.started()
         else:
-            recorder.write(when, _STREAMS[channel], payload.decode("utf-8", "backslashreplace"))
+            recorder.task_event(when, delay, json.loads(payload))
 
 
-async def _read_raw(stream: asyncio.StreamReader, name: str, recorder: _Recorder) -> None:
-    while data := await stream.read(65536):
-        recorder.raw(name, data)
+async def _read_output(reader: asyncio.StreamReader, recorder: _Recorder) -> None:
+    """stdout and stderr: the recorder's frames, and raw bytes between them."""
+    pending = b""
+    while data := await reader.read(65536):
+        pending = _split_frames(pending + data, recorder, final=False)
+    _split_frames(pending, recorder, final=True)
+
+
+def _split_frames(data: bytes, recorder: _Recorder, *, final: bool) -> bytes:
+    """Hand on every whole frame and the raw bytes before it; return what must wait for more."""
+    while data:
+        at = data.find(MARK)
+        if at < 0:
+            keep = 0 if final else _partial_mark(data)
+            if len(data) > keep:
+                recorder.raw(data[: len(data) - keep])
+            return data[len(data) - keep :]
+        if at:
+            recorder.raw(data[:at])
+            data = data[at:]
+        header_end = len(MARK) + FRAME.size
+        size = FRAME.unpack_from(data, len(MARK))[3] if len(data) >= header_end else None
+        if size is None or len(data) < header_end + size:  # the rest of the frame is still on its way
+            if final:
+                recorder.raw(data)
+                return b""
+            return data
+        when, delay, stream, _ = FRAME.unpack_from(data, len(MARK))
+        recorder.framed(_STREAMS.get(stream, "out"), when, delay, data[header_end : header_end + size])
+        data = data[header_end + size :]
+    return b""
+
+
+def _partial_mark(data: bytes) -> int:
+    """How many bytes at the end of ``data`` could be the start of a frame's mark."""
+    for keep in range(min(len(MARK) - 1, len(data)), 0, -1):
+        if MARK.startswith(data[-keep:]):
+            return keep
+    return 0
 
 
 def environment(fd: int | None = None) -> dict[str, str]:
@@ -168,19 +256,25 @@ async def run_snippet(
     max_lines: int,
     max_bytes: int,
     server: ForkServer | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> Run:
-    """Run ``snippet`` with ``interpreter`` (afresh, or forked by ``server``); never raises for what it does."""
+    """Run ``snippet`` with ``interpreter`` (afresh, or forked by ``server``); never raises for what it does.
+
+    ``on_start`` is called once the snippet's own code is about to start (or the run has ended).
+    """
     run = Run(python=interpreter.version)
-    recorder = _Recorder(run, max_lines, max_bytes)
+    recorder = _Recorder(run, max_lines, max_bytes, on_start)
     workdir = tempfile.mkdtemp(prefix="snippet-")
     shutil.copy(snippet, workdir)
-    pipes = [os.pipe() for _ in range(3)]  # the recorder's channel, stdout, stderr
+    # The recorder's task channel, and one pipe for both stdout and stderr: as on a terminal,
+    # whatever is written to either comes in the order it was written.
+    pipes = [os.pipe() for _ in range(2)]
     unread = [read_end for read_end, _ in pipes]
     started = time.monotonic()
     pid, exited, transports = None, None, []
     try:
         try:
-            write_ends = tuple(write_end for _, write_end in pipes)
+            write_ends = (pipes[0][1], pipes[1][1], pipes[1][1])  # channel, stdout, stderr
             if server is None:
                 pid, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
             else:
@@ -201,9 +295,8 @@ async def run_snippet(
         try:
             async with asyncio.timeout(timeout):
                 await asyncio.gather(
-                    _read_channel(readers[0], recorder),
-                    _read_raw(readers[1], "out", recorder),
-                    _read_raw(readers[2], "err", recorder),
+                    _read_tasks(readers[0], recorder),
+                    _read_output(readers[1], recorder),
                     asyncio.shield(exited),
                 )
         except TimeoutError:
@@ -223,7 +316,8 @@ async def run_snippet(
             run.returncode = await exited
         shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
-    recorder.flush()
+    recorder.started()  # if it never did
+    recorder.finish()
     for line in run.lines:
         line.text = normalise(line.text, workdir, interpreter)
     for task in run.tasks:

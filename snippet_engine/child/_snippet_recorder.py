@@ -1,10 +1,19 @@
 """The recorder, installed in every snippet's process before the snippet's code runs.
 
-It never changes what the snippet prints: it replaces ``sys.stdout`` and ``sys.stderr``
-with streams that send each write, stamped with the time since start, to the engine
-over one pipe, so stdout and stderr keep their true order. It also records every
-asyncio task (created, finished and how) for the timelines. The snippet file itself
-stays plain Python.
+It never changes what the snippet prints. ``sys.stdout`` and ``sys.stderr`` stay text
+streams on file descriptors 1 and 2, like ``python -u`` gives (``reconfigure``, ``buffer``
+and ``fileno`` work), but each write goes out as one *frame*: a marker, the time since
+start, the CPU queue wait so far, the stream, and the bytes. The engine gives 1 and 2 one
+pipe, as a terminal would, so frames and everything else written there (by ``os.write``, a
+child process, the interpreter at shutdown) arrive in the order they were written. A frame
+is at most ``PIPE_BUF`` bytes, so no other writer can cut into it.
+
+The CPU queue wait is how long the process's threads have waited for a CPU since start
+(Linux's ``/proc/self/task/*/schedstat``; 0 elsewhere): on a busy machine a line comes
+late by about that much, and the engine does not count it against the snippet.
+
+It also records every asyncio task (created, finished and how) for the timelines, on a
+pipe of its own. The snippet file itself stays plain Python.
 """
 
 import io
@@ -15,57 +24,121 @@ import sys
 import threading
 import time
 
-_FD = -1  # the engine's pipe, set by install()
-_HEADER = struct.Struct("<dBI")  # seconds since start, channel, payload length
-_CHUNK = 4000  # below PIPE_BUF, so each os.write is atomic even across threads
-STDOUT, STDERR, TASK, START = 1, 2, 3, 4
+MARK = b"\x00\x1b[snippet-frame]"  # starts every frame on stdout and stderr
+FRAME = struct.Struct("<ddBH")  # seconds since start, seconds of CPU queue wait, stream (1, 2), payload length
+_CHUNK = 4000  # payload per frame: with the header, below PIPE_BUF (4096), so each write is atomic
+_NAME_LIMIT = 150  # characters of a task's name or coroutine: keeps each task message below PIPE_BUF
+TASK, START = 3, 4  # kinds of message on the task pipe
+_TASK_HEADER = struct.Struct("<ddBH")  # seconds since start, CPU queue wait, kind, payload length
 
+_task_fd = -1  # the engine's task pipe, set by install()
 _lock = threading.Lock()
 _start = time.monotonic()
+_delay_at_start = 0.0
 
 
-def _send(channel, payload, now=None):
-    if now is None:
-        now = time.monotonic() - _start
-    with _lock:
-        for i in range(0, max(len(payload), 1), _CHUNK):
-            chunk = payload[i : i + _CHUNK]
-            os.write(_FD, _HEADER.pack(now, channel, len(chunk)) + chunk)
+def _queue_wait():
+    """Seconds this process and the processes it started have spent runnable but waiting for a CPU.
+
+    Summed over every thread of every process of the run that is alive now, plus what was last
+    seen of those that have ended since (Linux's ``schedstat`` and ``children`` files; 0 elsewhere).
+    """
+    try:
+        total = _process_wait("self", _children)
+    except OSError:
+        return 0.0  # no /proc (macOS): lateness is not explained, only measured
+    pending = list(_children)
+    _children.clear()
+    while pending:
+        pid = pending.pop()
+        found = []
+        try:
+            _seen[pid] = _process_wait(pid, found)
+        except OSError:
+            continue  # it has ended: its last value stays in _seen
+        pending.extend(found)
+    return total + sum(_seen.values())
 
 
-class _RecordedStream(io.TextIOBase):
-    """A text stream whose writes go to the engine, tagged with their channel."""
+def _process_wait(pid, children):
+    """The CPU queue wait of one process's threads, in seconds; appends its children's pids to ``children``."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as stats:
+                total += int(stats.read().split()[1])
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as found:
+                children.extend(found.read().split())
+        except (OSError, IndexError, ValueError):
+            pass  # a thread that just ended
+    return total / 1e9
 
-    def __init__(self, original, channel):
-        self._original = original
-        self._channel = channel
 
-    def write(self, text):
-        if not isinstance(text, str):
-            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        _send(self._channel, text.encode("utf-8", "backslashreplace"))
-        return len(text)
+_children = []
+_seen = {}  # pid -> the CPU queue wait last seen of a process the run started
+
+
+def _stamp():
+    return time.monotonic() - _start, _queue_wait() - _delay_at_start
+
+
+def _reinit_lock():
+    global _lock
+    _lock = threading.Lock()  # a fork taken while another thread wrote must not inherit a held lock
+
+
+class _FramedWriter(io.RawIOBase):
+    """File descriptor 1 or 2, where each write becomes one or more frames."""
+
+    def __init__(self, fd, name):
+        super().__init__()
+        self._fd = fd
+        self.name = name
+        self.mode = "wb"
+
+    def write(self, data):
+        data = bytes(data)
+        now, waited = _stamp()
+        with _lock:
+            for i in range(0, len(data), _CHUNK):
+                chunk = data[i : i + _CHUNK]
+                os.write(self._fd, MARK + FRAME.pack(now, waited, self._fd, len(chunk)) + chunk)
+        return len(data)
 
     def writable(self):
         return True
 
+    def fileno(self):
+        return self._fd
+
     def isatty(self):
         return False
 
-    @property
-    def encoding(self):
-        return "utf-8"
+    def close(self):
+        self.flush()
+        super().close()  # like sys.stdout's own file object: the descriptor stays open
 
-    @property
-    def errors(self):
-        return "backslashreplace"
 
-    def fileno(self):
-        return self._original.fileno()
+def _framed_stream(original, fd):
+    """A text stream like ``original`` (``python -u``: write-through), writing frames to ``fd``."""
+    return io.TextIOWrapper(
+        _FramedWriter(fd, getattr(original, "name", f"<fd {fd}>")),
+        encoding=original.encoding,
+        errors=original.errors,
+        line_buffering=original.line_buffering,
+        write_through=True,
+    )
 
-    @property
-    def buffer(self):
-        return self._original.buffer
+
+def _send_task(kind, payload, now=None, waited=None):
+    if now is None:
+        now, waited = _stamp()
+    with _lock:
+        os.write(_task_fd, _TASK_HEADER.pack(now, waited, kind, len(payload)) + payload)
+
+
+def _short(text):
+    return text if len(text) <= _NAME_LIMIT else text[: _NAME_LIMIT - 3] + "..."
 
 
 def _describe_coro(coro):
@@ -106,20 +179,22 @@ def _record_tasks():
         else:
             how = "done"
         # The name again: asyncio.create_task(name=...) and set_name() name a task after creating it.
-        _send(TASK, json.dumps({"id": task._engine_id, "event": how, "name": task.get_name()}).encode())
+        event = {"id": task._engine_id, "event": how, "name": _short(task.get_name())}
+        _send_task(TASK, json.dumps(event).encode())
 
     class Task(base):
         # Same name as asyncio's, so reprs and tracebacks read exactly as without us.
         def __init__(self, coro, *args, **kwargs):
-            created = time.monotonic() - _start
+            created, waited = _stamp()
             described = _describe_coro(coro)  # before an eager start runs its first step
             super().__init__(coro, *args, **kwargs)
             code = getattr(coro, "cr_code", None)
             if code is not None and code.co_filename.startswith(asyncio_dir):
                 return  # asyncio's own housekeeping (shutting down the loop), not the snippet's
             self._engine_id = next(counter)
-            event = {"id": self._engine_id, "event": "created", "name": self.get_name(), "coro": described}
-            _send(TASK, json.dumps(event).encode(), now=created)
+            event = {"id": self._engine_id, "event": "created", "name": _short(self.get_name())}
+            event["coro"] = _short(described)
+            _send_task(TASK, json.dumps(event).encode(), now=created, waited=waited)
             if self.done():  # an eager task (3.12+) can finish within its first step, right here
                 finished(self)
 
@@ -143,12 +218,14 @@ def _record_tasks():
         asyncio.tasks.eager_task_factory = asyncio.eager_task_factory = factory
 
 
-def install(fd):
-    """Record from now on, to the engine's pipe ``fd``; the snippet's clock starts here."""
-    global _FD, _start
-    _FD = fd
+def install(task_fd):
+    """Record from now on: output on file descriptors 1 and 2, tasks on ``task_fd``; the clock starts here."""
+    global _task_fd, _start, _delay_at_start
+    _task_fd = task_fd
+    os.register_at_fork(after_in_child=_reinit_lock)
     _record_tasks()
-    sys.stdout = _RecordedStream(sys.stdout, STDOUT)
-    sys.stderr = _RecordedStream(sys.stderr, STDERR)
+    sys.stdout = _framed_stream(sys.stdout, 1)
+    sys.stderr = _framed_stream(sys.stderr, 2)
+    _delay_at_start = _queue_wait()
     _start = time.monotonic()  # after our own set-up
-    _send(START, struct.pack("<d", _start))
+    _send_task(START, struct.pack("<d", _start), 0.0, 0.0)
