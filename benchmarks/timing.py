@@ -1,0 +1,183 @@
+"""Can the timing checks be trusted? Pass counts from clean clones, idle and under load, and slowdowns caught.
+
+    python benchmarks/timing.py flakes [--rounds 20] [--load idle|stress|build] [--command check|build|tests]
+    python benchmarks/timing.py slowdowns [--rounds 10] [--load ...]
+
+``flakes`` clones this checkout's HEAD afresh for every round (an empty cache, as a new
+user or CI has) and runs one command there: ``check`` is ``python -m snippet_engine check``,
+``build`` is ``python -m mkdocs build --strict``, ``tests`` is ``python -m pytest`` (README's
+command less the venv set-up, with this interpreter's packages). It prints how many rounds
+passed, and each round's time.
+
+``slowdowns`` makes, in a clone, a copy of every snippet with each wait longer: 0.2 s more,
+or 10 % more for waits of 2 s and longer (``asyncio.sleep`` and ``time.sleep``, whatever
+their argument), with the ``.out`` files unchanged. Every copy must fail its check, on a
+time, in every round. Copies in which no printed time depends on a wait are listed apart.
+
+``--load stress`` runs the rounds beside ``stress-ng --cpu 4`` (Debian package ``stress-ng``);
+``--load build`` beside back-to-back cold builds of another clone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = {
+    "check": ["-m", "snippet_engine", "check"],
+    "build": ["-m", "mkdocs", "build", "--strict", "--site-dir", "{tmp}/site"],
+    "tests": ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"],
+}
+
+
+def clone(into: Path) -> Path:
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(into)], check=True)
+    return into
+
+
+def environment(project: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SNIPPET_")}
+    env["SNIPPET_PROJECT_ROOT"] = str(project)  # the clone, whichever checkout the venv was installed from
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def run(command: str, project: Path) -> tuple[bool, float, str]:
+    args = [arg.format(tmp=project.parent) for arg in COMMANDS[command]]
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, *args], cwd=project, env=environment(project), capture_output=True,
+                          text=True, timeout=900)  # fmt: skip
+    return done.returncode == 0, time.monotonic() - started, done.stdout + done.stderr
+
+
+@contextlib.contextmanager
+def load(kind: str) -> Iterator[None]:
+    if kind == "idle":
+        yield
+        return
+    if kind == "stress":
+        stress = subprocess.Popen(["stress-ng", "--cpu", "4", "--quiet"])
+        try:
+            yield
+        finally:
+            stress.terminate()
+            stress.wait()
+        return
+    stop = threading.Event()
+
+    def builds() -> None:  # another clone's cold build, again and again
+        while not stop.is_set():
+            with tempfile.TemporaryDirectory() as other:
+                project = clone(Path(other) / "other")
+                run("build", project)
+
+    builder = threading.Thread(target=builds, daemon=True)
+    builder.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        builder.join()
+
+
+def flakes(args: argparse.Namespace) -> int:
+    passed, times = 0, []
+    with load(args.load):
+        for round_ in range(args.rounds):
+            with tempfile.TemporaryDirectory() as tmp:
+                ok, took, output = run(args.command, clone(Path(tmp) / "clone"))
+            passed += ok
+            times.append(took)
+            print(f"round {round_ + 1}: {'passed' if ok else 'FAILED'} in {took:.1f} s", flush=True)
+            if not ok:
+                failures = [line for line in output.splitlines() if re.search(r"\.out:\d+:|FAILED|Error", line)]
+                print("  " + "\n  ".join(failures[:12]))
+    print(f"{args.command}, {args.load}: {passed}/{args.rounds} passed; {min(times):.1f}-{max(times):.1f} s")
+    return 0 if passed == args.rounds else 1
+
+
+def lengthen(source: str) -> str:
+    """``source`` with every sleep's argument made longer; lines and columns elsewhere unchanged."""
+    edits = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args:
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name == "sleep":
+                arg = node.args[0]
+                edits.append((arg.lineno, arg.col_offset, arg.end_lineno, arg.end_col_offset))
+    lines = source.splitlines(keepends=True)
+    for line, col, end_line, end_col in sorted(edits, reverse=True):
+        if line != end_line:
+            continue
+        text = lines[line - 1]
+        arg = text[col:end_col]
+        lines[line - 1] = f"{text[:col]}(lambda s: s * 1.1 if s >= 2 else s + 0.2)({arg}){text[end_col:]}"
+    return "".join(lines)
+
+
+def slowdowns(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = clone(Path(tmp) / "clone")
+        snippets = sorted((project / "snippets").rglob("*.py"))
+        changed = []
+        for snippet in snippets:
+            source = snippet.read_text()
+            if (longer := lengthen(source)) != source:
+                snippet.write_text(longer)
+                changed.append(snippet.relative_to(project).as_posix())
+        for snippet in snippets:
+            if snippet.relative_to(project).as_posix() not in changed:
+                snippet.unlink()
+                snippet.with_suffix(".out").unlink()
+        caught: dict[str, int] = dict.fromkeys(changed, 0)
+        other: dict[str, set[str]] = {name: set() for name in changed}  # failures not on a time
+        with load(args.load):
+            for round_ in range(args.rounds):
+                shutil.rmtree(project / ".cache", ignore_errors=True)
+                _, took, output = run("check", project)
+                on_time = set(re.findall(r"^(\S+)\.out:\d+: .* at [\d.]+ s on Python", output, re.MULTILINE))
+                for name in changed:
+                    if name[:-3] in on_time:
+                        caught[name] += 1
+                    elif found := re.search(rf"^{re.escape(name)}: (.*?) on Python", output, re.MULTILINE):
+                        other[name].add(found[1])
+                    elif re.search(rf"^{re.escape(name[:-3])}\.out:\d+: output differs", output, re.MULTILINE):
+                        other[name].add("printed other text (in another order)")
+                print(f"round {round_ + 1}: {sum(n[:-3] in on_time for n in changed)} of {len(changed)} slower "
+                      f"copies failed on a time, in {took:.1f} s", flush=True)  # fmt: skip
+    always = [name for name, count in caught.items() if count == args.rounds]
+    sometimes = [f"{name} ({count}/{args.rounds})" for name, count in caught.items() if 0 < count < args.rounds]
+    never = [f"{name}: {', '.join(sorted(other[name])) or 'passed'}" for name, count in caught.items() if not count]
+    print(f"\n{args.load}: {len(always)} of {len(changed)} slower copies failed on a time in every round")
+    if sometimes:
+        print("failed on a time in some rounds only:\n  " + "\n  ".join(sometimes))
+    if never:
+        print("never failed on a time (no printed time depends on the waits, or failed otherwise):")
+        print("  " + "\n  ".join(never))
+    return 0 if not sometimes else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["flakes", "slowdowns"])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--load", choices=["idle", "stress", "build"], default="idle")
+    parser.add_argument("--command", choices=list(COMMANDS), default="check")
+    args = parser.parse_args()
+    return flakes(args) if args.what == "flakes" else slowdowns(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
