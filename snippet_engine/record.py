@@ -2,7 +2,8 @@
 
 Each snippet runs three times on every interpreter at once. The text must be the same
 every time (else the sample is not deterministic and cannot be checked); each time
-kept is the earliest seen, since load only ever makes a line late. Versions that
+kept is the earliest seen less the run's CPU waits, since load only ever makes a line
+late. Versions that
 print the same are written once; the others become ``@ python`` variants.
 """
 
@@ -89,15 +90,22 @@ def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
 
 
 def _earliest(runs: list[Run]) -> Run:
-    """A copy of the first run, with each time replaced by the earliest any run saw for it."""
+    """A copy of the first run, with each time the earliest any run saw for it, less its CPU waits.
+
+    A line comes late on a busy machine by about the time its run waited for a CPU; that wait
+    is taken off, so a sample recorded while the machine is busy still gets an idle run's times.
+    """
     best = copy.deepcopy(runs[0])
-    for other in runs[1:]:
-        for mine, theirs in zip(best.lines, other.lines, strict=True):
-            mine.time = min(mine.time, theirs.time)
-        for mine, theirs in zip(best.tasks, other.tasks, strict=True):
-            mine.created = min(mine.created, theirs.created)
-            if mine.finished is not None and theirs.finished is not None:
-                mine.finished = min(mine.finished, theirs.finished)
+    for index, line in enumerate(best.lines):
+        line.time = min(run.lines[index].time - run.lines[index].delay for run in runs)
+        line.delay = 0.0
+    for index, task in enumerate(best.tasks):
+        task.created = min(run.tasks[index].created - run.tasks[index].created_delay for run in runs)
+        task.created_delay = 0.0
+        if task.finished is not None:
+            ends = [run.tasks[index] for run in runs if run.tasks[index].finished is not None]
+            task.finished = min(end.finished - end.finished_delay for end in ends)
+            task.finished_delay = 0.0
     return best
 
 
