@@ -41,6 +41,8 @@ from snippet_engine.forkserver import ForkServer
 from snippet_engine.interpreters import Interpreter, find
 from snippet_engine.run import Run, environment, run_snippet
 
+pytestmark = pytest.mark.browser  # `pytest -m "not browser"`: everything else, in seconds
+
 DOCS = ROOT / "docs"
 MISSING = "404"  # the test id of a page that does not exist: the site's 404 page
 CHROMIUM_ARGS = [
