@@ -235,7 +235,7 @@ def test_wrong_text_names_the_expected_line(runs):
 def test_late_and_early_lines_fail(runs):
     late = runs["late.py"]
     assert "late.out:1: 'after one second' appeared at 1.0" in late.problems("0.20 | after one second\n")
-    assert "expected 2.00 s (allowed 1.95-2.14 s)" in late.problems("2.00 | after one second\n")
+    assert "expected 2.00 s (allowed 1.95-2.14 s" in late.problems("2.00 | after one second\n")
     assert late.problems("1.00 | after one second\n") == ""
 
 
@@ -283,9 +283,11 @@ def test_a_timing_miss_is_checked_again_and_a_text_miss_is_not(tmp_path, monkeyp
     try:
         slow = write(tmp_path, "slow.py", sleeper.format("x"), expected="0.05 | x\n")
         wrong = write(tmp_path, "wrong.py", sleeper.format("y"), expected="0.30 | not y\n")
+        batch.log.addHandler(caplog.handler)  # directly: MkDocs may have stopped its loggers propagating
         with caplog.at_level("INFO", logger=batch.log.name):
             slow_outcome, wrong_outcome = asyncio.run(batch.check_many([slow, wrong], (PYTHON,)))
     finally:
+        batch.log.removeHandler(caplog.handler)
         settings.cache_clear()
     assert "checked 1 runs again after a timing miss: 0 passed" in caplog.text
     (problem,) = slow_outcome.problems
