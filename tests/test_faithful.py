@@ -384,6 +384,12 @@ def test_the_project_is_found_from_inside_it_and_nowhere_else(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.other]\n")
     with pytest.raises(ConfigError, match=r"no pyproject.toml with \[tool.snippet-engine\]"):
         find_project(tmp_path)
+    check = subprocess.run(
+        [sys.executable, "-m", "snippet_engine", "check"],
+        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert check.returncode == 2
+    assert f"no project here: no pyproject.toml with [tool.snippet-engine] in {tmp_path.resolve()}" in check.stderr
 
 
 def test_the_build_and_the_suite_name_their_project(monkeypatch):
@@ -535,3 +541,13 @@ def test_record_keeps_trailing_spaces_and_control_characters(tmp_path, monkeypat
     assert "| back\\slash\n" in text
     (outcome,) = in_a_thread(batch.check_many([snippet], (PY,), use_cache=False))
     assert outcome.ok, outcome.problems
+
+
+def test_contributing_names_a_real_test_for_every_case():
+    """CONTRIBUTING's decision table and "What the engine refuses" name tests of this file that exist."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    section = text[text.index("## Faithful pages") :]
+    named = set(re.findall(r"`(test_\w+)`", section))
+    defined = set(re.findall(r"^def (test_\w+)", Path(__file__).read_text(), re.MULTILINE))
+    assert len(named) >= 15
+    assert named <= defined, named - defined
