@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         for snippet in results:
             if snippet not in failed:
                 print(f"recorded {label(snippet)}")
-        problems = [problem for problems in failed.values() for problem in problems]
+        problems = list(dict.fromkeys(problem for problems in failed.values() for problem in problems))
     else:
         outcomes = asyncio.run(check_many(snippets, minors, use_cache=False))
         problems = said_once(outcomes)  # alike on several versions (or for every snippet): said once

@@ -551,3 +551,17 @@ def test_contributing_names_a_real_test_for_every_case():
     defined = set(re.findall(r"^def (test_\w+)", Path(__file__).read_text(), re.MULTILINE))
     assert len(named) >= 15
     assert named <= defined, named - defined
+
+
+def test_recording_some_versions_keeps_what_was_recorded_for_the_others(tmp_path, monkeypatch):
+    """`record` with SNIPPET_PYTHONS (or --python) must not drop the other versions' recorded output."""
+    from snippet_engine.record import record_many
+
+    monkeypatch.setenv("SNIPPET_CACHE_DIR", str(tmp_path / "cache"))
+    snippet = tmp_path / "versions.py"
+    snippet.write_text("import sys\nprint(sys.version_info >= (3, 12))\n")
+    others = " ".join(settings().configured[1:])
+    out = snippet.with_suffix(".out")
+    out.write_text(f"@ python {PY}\n 0.00 | stale\n@ python {others}\n 0.00 | True\n")
+    assert in_a_thread(record_many([snippet], (PY,))) == {snippet: []}
+    assert out.read_text() == f"@ python {PY}\n 0.00 | False\n@ python {others}\n 0.00 | True\n"
