@@ -197,13 +197,8 @@ def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
     project = make_project(
         tmp_path, {"s.py": ("print('<i>new</i>')\n", " 0.00 | old\n")}, {"index.md": fence_page("s.py")}
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=project, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    url, server = serve(project)
     try:
-        url = f"http://127.0.0.1:{port}/"
         page = fetch(url, lambda text: "snippet-error" in text)
         assert "&lt;i&gt;new&lt;/i&gt;" in page
         assert "<i>new" not in page
@@ -215,6 +210,33 @@ def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
         log = server.communicate(timeout=30)[1]
     assert not warnings(log), log  # said at INFO: strict mode does not count it, and the server kept serving
     assert log.count("snippet_engine: docs/index.md: snippet s.py: snippets/s.out:1: output differs") == 1, log
+
+
+def serve(project: Path):
+    """``mkdocs serve`` of ``project`` on a free port: (its address, the process)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=project, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return f"http://127.0.0.1:{port}/", server
+
+
+def test_serve_with_a_missing_python_shows_boxes_and_says_it_once(tmp_path):
+    good = ("print('ok')\n", " 0.00 | ok\n")
+    project = make_project(
+        tmp_path, {"a.py": good, "b.py": good}, {"index.md": fence_page("a.py"), "b.md": fence_page("b.py")},
+        pythons=(PY, "3.99"),
+    )  # fmt: skip
+    url, server = serve(project)
+    try:
+        for page in (url, url + "b/"):
+            assert "Python 3.99 was not found" in fetch(page, lambda text: "snippet-error" in text)
+    finally:
+        server.terminate()
+        log = server.communicate(timeout=30)[1]
+    assert not warnings(log), log
+    assert log.count("Python 3.99 was not found") == 1, log
 
 
 # --- a required Python is missing ----------------------------------------------------------------------
