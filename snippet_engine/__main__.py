@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from .batch import check_many
-from .config import discover, label, settings
+from .config import ConfigError, discover, label, settings
+from .fence import problems as said_once
 from .record import record_many
 
 
@@ -21,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         "--python", action="append", dest="pythons", metavar="3.X", help="only this version (repeatable)"
     )
     args = parser.parse_args(argv)
+    try:
+        settings()  # the project, found from the working directory up, and its settings
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
     snippets = _expand(args.snippets) if args.snippets else discover()
     minors = tuple(args.pythons) if args.pythons else settings().pythons
     started = time.monotonic()
@@ -30,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         for snippet in results:
             if snippet not in failed:
                 print(f"recorded {label(snippet)}")
-        problems = [problem for problems in failed.values() for problem in problems]
+        problems = list(dict.fromkeys(problem for problems in failed.values() for problem in problems))
     else:
         outcomes = asyncio.run(check_many(snippets, minors, use_cache=False))
-        problems = [problem for outcome in outcomes for problem in outcome.problems]
+        problems = said_once(outcomes)  # alike on several versions (or for every snippet): said once
         print(f"checked {len(outcomes)} runs of {len(snippets)} snippets")
     for problem in problems:
         print(problem, file=sys.stderr)

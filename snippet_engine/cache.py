@@ -1,47 +1,61 @@
 """Runs that passed their check, stored by content hash, so an unchanged snippet never runs twice.
 
-The key covers everything that decides the verdict: the snippet, its expected-output
-file, the exact interpreter version, the engine's own code and the tolerances.
-Failed runs are not stored, so a failure is always looked at afresh.
+The key covers everything that can change a run or its verdict: the snippet, its
+expected-output file, the interpreter (its path and exact version), every file of the
+engine, every setting that bears on a run or its check, and the run mode
+(:func:`.config.run_mode`). Failed runs are not stored, so a failure is always looked at afresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from .config import Settings
+from .config import Settings, run_mode
 from .interpreters import Interpreter
 from .run import Run
 
-_ENGINE_FILES = (
-    "run.py",
-    "expected.py",
-    "forkserver.py",
-    "child/sitecustomize.py",
-    "child/_snippet_recorder.py",
-    "child/_snippet_forkserver.py",
-)
+ENGINE_DIR = Path(__file__).resolve().parent
+# Settings that only choose which runs happen, or where passing ones are kept: never how a run goes.
+NOT_IN_KEY = frozenset({"root", "pythons", "configured", "cache_dir"})
 
 
-@functools.cache
 def engine_version() -> str:
+    """A hash of every ``.py`` file of the engine (its path and content): any edit re-runs everything.
+
+    Looked at on every call (a served site's child processes see an edit at once); hashed again only
+    when a file's size or modification time changed.
+    """
+    files = sorted(p for p in ENGINE_DIR.rglob("*.py") if "__pycache__" not in p.parts)
+    return _hash(tuple((path, path.stat().st_mtime_ns, path.stat().st_size) for path in files))
+
+
+@functools.lru_cache(maxsize=8)
+def _hash(files: tuple[tuple[Path, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for name in _ENGINE_FILES:
-        digest.update((Path(__file__).parent / name).read_bytes())
+    for path, _, _ in files:
+        digest.update(path.relative_to(ENGINE_DIR).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def settings_in_key(settings: Settings) -> str:
+    fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name not in NOT_IN_KEY}
+    return json.dumps(fields, sort_keys=True, default=str)
 
 
 def key(snippet: Path, expected_file: Path, interpreter: Interpreter, settings: Settings) -> str:
     digest = hashlib.sha256()
-    tolerances = (settings.early, settings.late, settings.late_ratio, settings.max_lines, settings.max_bytes)
     for part in (
         engine_version(),
+        interpreter.executable,
         interpreter.version,
-        repr(tolerances),
+        settings_in_key(settings),
+        json.dumps(run_mode(), sort_keys=True),
         snippet.read_bytes(),
         expected_file.read_bytes(),
     ):

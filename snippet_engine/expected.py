@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,8 @@ from .run import Line, Run, TaskRecord
 _MARKS = {"out": "|", "err": "!"}
 _STREAMS = {mark: stream for stream, mark in _MARKS.items()}
 SETTINGS_KEYS = {"exit", "timeout", "python"}
-_LINE = re.compile(r" *(\d+\.\d+) ([|!])(?: (.*))?")
+_LINE = re.compile(r" *(\d+\.\d+) ([|!])(~)?(?: (.*))?", re.DOTALL)
+_MINOR = re.compile(r"\d+\.\d+")
 
 
 class ExpectedFileError(ValueError):
@@ -80,25 +82,35 @@ def _stamp(seconds: float) -> str:
 
 
 def parse(path: Path) -> Expected:
+    """Read an expected-output file; :class:`ExpectedFileError` names its line for anything wrong in it."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        number = data[: error.start].count(b"\n") + 1
+        raise ExpectedFileError(
+            f"{shown(path)}:{number}: not UTF-8 (byte 0x{data[error.start]:02x}); "
+            "record the file again, or fix that byte"
+        ) from None
+    lines = text.split("\n")  # only \n ends a line: \r, \x0c or \u2028 in a line is text
+    if lines[-1] == "":
+        lines.pop()
     expected = Expected(path)
     variant: Variant | None = None
     in_tasks = False
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(lines, start=1):
         where = f"{shown(path)}:{number}"
+        if raw.endswith("\r"):
+            raise ExpectedFileError(f"{where}: the line ends with \\r (Windows line endings?); use \\n only")
         if raw.startswith("# ") and variant is None:
             key, _, value = raw[2:].partition(":")
-            if key not in SETTINGS_KEYS:
-                raise ExpectedFileError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(SETTINGS_KEYS))})")
-            value = value.strip()
-            if key == "exit":
-                expected.exit = int(value)
-            elif key == "timeout":
-                expected.timeout = float(value)
-            else:
-                expected.python = value
+            _setting(expected, key, value.strip(), where)
             continue
         if raw.startswith("@ python "):
-            variant = Variant(tuple(raw.split()[2:]))
+            versions = tuple(raw.split()[2:])
+            if not versions or not all(_MINOR.fullmatch(v) for v in versions):
+                raise ExpectedFileError(f"{where}: expected '@ python 3.X 3.Y ...', got {raw!r}")
+            variant = Variant(versions)
             expected.variants.append(variant)
             in_tasks = False
             continue
@@ -114,11 +126,76 @@ def parse(path: Path) -> Expected:
         else:
             match = _LINE.fullmatch(raw)
             if not match:
-                raise ExpectedFileError(f"{where}: expected 'SECONDS | text' or 'SECONDS ! text', got {raw!r}")
-            stamp, mark, text = match.groups()
-            variant.lines.append(Line(float(stamp), _STREAMS[mark], text or ""))
+                raise ExpectedFileError(
+                    f"{where}: expected 'SECONDS | text', 'SECONDS ! text' or 'SECONDS |~ escaped text', got {raw!r}"
+                )
+            stamp, mark, escaped, text = match.groups()
+            text = text or ""
+            if escaped:
+                text = _unescape(text, where)
+            variant.lines.append(Line(float(stamp), _STREAMS[mark], text))
             variant.line_numbers.append(number)
     return expected
+
+
+def _setting(expected: Expected, key: str, value: str, where: str) -> None:
+    if key not in SETTINGS_KEYS:
+        raise ExpectedFileError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(SETTINGS_KEYS))})")
+    try:
+        if key == "exit":
+            expected.exit = int(value)
+        elif key == "timeout":
+            expected.timeout = float(value)
+            if not 0 < expected.timeout < math.inf:
+                raise ValueError
+        elif _MINOR.fullmatch(value):
+            expected.python = value
+        else:
+            raise ValueError
+    except ValueError:
+        wanted = {"exit": "a whole number", "timeout": "seconds, above 0", "python": "a version like 3.12"}[key]
+        raise ExpectedFileError(f"{where}: '# {key}:' takes {wanted}, got {value!r}") from None
+
+
+# In the escaped form (`|~`, `!~`) a backslash starts one of these; nothing else is escaped.
+_ESCAPES = {"\\": "\\", "t": "\t"}
+_ESCAPE = re.compile(r"\\(?:(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})|(.?))", re.DOTALL)
+
+
+def _unescape(text: str, where: str) -> str:
+    def one(match: re.Match) -> str:
+        code, simple = match.groups()
+        if code:
+            return chr(int(code[1:], 16))
+        if simple in _ESCAPES:
+            return _ESCAPES[simple]
+        raise ExpectedFileError(
+            f"{where}: unknown escape {match.group()!r} in an escaped line (known: \\\\, \\t, \\xHH, \\uHHHH)"
+        )
+
+    return _ESCAPE.sub(one, text)
+
+
+def _needs_escape(char: str) -> bool:
+    """A character that a plain line cannot hold: it ends a line somewhere, or cannot be seen."""
+    return (char != "\t" and unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")) or char == "\ufeff"
+
+
+def _escape(text: str) -> str:
+    body = text.rstrip()
+    trailing = text[len(body) :]
+    out = []
+    for char in body:
+        out.append("\\\\" if char == "\\" else _code(char) if _needs_escape(char) else char)
+    out.extend(_code(char) for char in trailing)  # trailing whitespace: editors strip it
+    return "".join(out)
+
+
+def _code(char: str) -> str:
+    if char == "\t":
+        return "\\t"
+    point = ord(char)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
 
 
 def _parse_task(raw: str, where: str) -> TaskRecord:
@@ -134,11 +211,14 @@ def _parse_task(raw: str, where: str) -> TaskRecord:
 
 
 def format_line(line: Line) -> str:
-    return (
-        f"{_stamp(line.time):>5} {_MARKS[line.stream]} {line.text}".rstrip()
-        if line.text
-        else f"{_stamp(line.time):>5} {_MARKS[line.stream]}"
-    )
+    """One output line of the file: plain, or escaped (`|~`) when the text holds what a plain line cannot."""
+    head = f"{_stamp(line.time):>5} {_MARKS[line.stream]}"
+    text = line.text
+    if not text:
+        return head
+    if text != text.rstrip() or any(_needs_escape(char) for char in text):
+        return f"{head}~ {_escape(text)}"
+    return f"{head} {text}"
 
 
 def format_task(task: TaskRecord) -> str:

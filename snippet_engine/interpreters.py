@@ -41,9 +41,31 @@ def _patch_level(path: Path) -> int:
     return int(patch) if patch.isdigit() else -1
 
 
-@functools.cache
+_missing: dict[str, MissingInterpreter] = {}  # looked for once per process, like those found
+
+
 def find(minor: str) -> Interpreter:
     """The interpreter for ``minor``, or :class:`MissingInterpreter` saying how to get one."""
+    if minor in _missing:
+        raise _missing[minor]
+    try:
+        return _find(minor)
+    except MissingInterpreter as error:
+        _missing[minor] = error
+        raise
+
+
+def missing(minor: str) -> str | None:
+    """Why ``minor`` cannot be checked here (how to install it or leave it out), or None if it can."""
+    try:
+        find(minor)
+    except MissingInterpreter as error:
+        return str(error)
+    return None
+
+
+@functools.cache
+def _find(minor: str) -> Interpreter:
     for executable in _candidates(minor):
         try:
             out = subprocess.run([executable, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import cache
 from .config import settings, shown
 from .expected import Expected, ExpectedFileError, Variant, compare, format_line, parse, path_for, render
-from .interpreters import find
+from .interpreters import MissingInterpreter, find
 from .run import Run, run_snippet
 
 REPEATS = 3
@@ -33,9 +33,19 @@ async def record(snippet: Path, minors: tuple[str, ...], limit: asyncio.Semaphor
         expected = Expected(expected_file)
     except ExpectedFileError as error:
         return [str(error)]
+    before = Expected(expected_file, variants=expected.variants)
     expected.variants = []
     versions = [minor for minor in minors if expected.runs_on(minor)]
-    interpreters = [find(minor) for minor in versions]
+    try:
+        interpreters = [find(minor) for minor in versions]
+    except MissingInterpreter as error:
+        return [str(error)]  # the same for every snippet: the command line says it once
+    # Versions not recorded now (SNIPPET_PYTHONS, --python) keep the output recorded for them before.
+    kept = {
+        minor: variant
+        for minor in conf.configured
+        if minor not in versions and expected.runs_on(minor) and (variant := before.variant_for(minor))
+    }
 
     async def one_run(interpreter):
         async with limit:
@@ -50,12 +60,24 @@ async def record(snippet: Path, minors: tuple[str, ...], limit: asyncio.Semaphor
             return problems
         by_version[minor] = _earliest(tries)
     groups: dict[tuple, list[str]] = {}
-    for minor, run in by_version.items():
-        groups.setdefault(_text(run), []).append(minor)
+    order = [m for m in conf.configured if m in by_version or m in kept] + [
+        m for m in by_version if m not in conf.configured
+    ]
+    for minor in dict.fromkeys(order):
+        text = (
+            _text(by_version[minor])
+            if minor in by_version
+            else _text(Run("", kept[minor].lines, kept[minor].tasks or []))
+        )
+        groups.setdefault(text, []).append(minor)
     for minors_alike in groups.values():
-        run = _earliest([by_version[m] for m in minors_alike])
         versions_field = None if len(groups) == 1 else tuple(minors_alike)
-        expected.variants.append(Variant(versions_field, run.lines, run.tasks))
+        if recorded := [by_version[m] for m in minors_alike if m in by_version]:
+            run = _earliest(recorded)  # where a kept version prints the same, it shares the new times
+            expected.variants.append(Variant(versions_field, run.lines, run.tasks))
+        else:
+            variant = kept[minors_alike[0]]
+            expected.variants.append(Variant(versions_field, variant.lines, variant.tasks))
     expected_file.write_text(render(expected), encoding="utf-8")
     # What was just recorded passes: keep it, so the next build need not run it again.
     written = parse(expected_file)

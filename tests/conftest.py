@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -9,10 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from snippet_engine import config as config_module
 from snippet_engine.batch import Outcome, applicable, check_all
-from snippet_engine.config import discover, label, settings
+from snippet_engine.config import ConfigError, discover, label, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The project tested is pytest's rootdir (not where the engine is installed); bad settings stop the run."""
+    config_module.use_project(config.rootpath)
+    try:
+        settings()
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 class _Batch(threading.Thread):
@@ -36,10 +47,11 @@ _batch: _Batch | None = None
 
 
 def snippet_cases() -> list:
+    """Every snippet on every configured version; versions left out (SNIPPET_PYTHONS) are skipped, not dropped."""
     return [
         pytest.param(label(snippet), minor, id=f"{label(snippet)}-{minor}")
         for snippet in discover()
-        for minor in applicable(snippet, settings().pythons)
+        for minor in applicable(snippet, settings().configured)
     ]
 
 
@@ -54,12 +66,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         snippets = [s for s in discover() if everything or label(s) in chosen]
         _batch = _Batch(snippets)
         _batch.start()
-        # Tests that don't wait for the batch go first, while it runs.
-        items.sort(key=_needs_batch)
+    # Tests that don't wait for the batch go first, while it runs; those that would load the machine
+    # while snippets are being timed (builds, servers, test runs of their own) go after it.
+    items.sort(key=lambda item: _needs_batch(item) or _after_batch(item))
 
 
 def _needs_batch(item: pytest.Item) -> bool:
     return "snippet_outcomes" in getattr(item, "fixturenames", ())
+
+
+def _after_batch(item: pytest.Item) -> bool:
+    return "after_snippet_runs" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(scope="session")
+def after_snippet_runs() -> None:
+    """Wait until the snippet batch (if any) is over: the machine is not busy while snippets are timed."""
+    if _batch is not None:
+        _batch.join()
 
 
 @pytest.fixture(scope="session")
@@ -79,12 +103,30 @@ def built_site(snippet_outcomes, tmp_path_factory) -> Path:
     return site
 
 
-def build_site(site: Path) -> subprocess.CompletedProcess:
-    """``mkdocs build --strict`` of this project into ``site``; a failure fails the test with MkDocs' log."""
+def build_site(site: Path, project: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of ``project`` into ``site``; a failure fails the test with MkDocs' warnings."""
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=project, capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
     if build.returncode:
-        pytest.fail(f"mkdocs build --strict failed:\n{build.stderr}", pytrace=False)
+        pytest.fail(f"mkdocs build --strict failed:\n{warnings_of(build.stderr)}", pytrace=False)
     return build
+
+
+_LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
+
+
+def warnings_of(log: str, most: int = 200) -> str:
+    """Only the WARNING and ERROR entries of a MkDocs log (each with its continuation lines), at most ``most`` lines."""
+    kept, keeping = [], False
+    for line in log.splitlines():
+        if level := _LEVEL.match(line):
+            keeping = level[1] in ("WARNING", "ERROR", "CRITICAL")
+        elif line.startswith("Aborted"):
+            keeping = True
+        if keeping:
+            kept.append(line)
+    if len(kept) > most:
+        kept = [*kept[:most], f"... and {len(kept) - most} more lines"]
+    return "\n".join(kept) or log[-2000:]
