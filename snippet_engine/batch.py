@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cache
-from .config import Settings, label, settings, shown
+from .config import Settings, label, run_mode, settings, shown
 from .expected import Expected, ExpectedFileError, TimingProblem, compare, parse, path_for
 from .forkserver import ForkServer
 from .interpreters import Interpreter, MissingInterpreter, find
@@ -98,7 +98,7 @@ async def check_many(
     # CPUs start at once, so runs do not starve each other at the beginning of a batch.
     starting = asyncio.Semaphore(_starting_at_once())
     # SNIPPET_FRESH_PROCESSES=1 starts every run as a new `python name.py`, as `record` always does.
-    fresh = os.environ.get("SNIPPET_FRESH_PROCESSES", "") not in ("", "0")
+    fresh = run_mode()["processes"] == "fresh"
     servers = {} if fresh else {job[1]: ForkServer(job[1], environment()) for job in jobs}
 
     async def check(outcome: Outcome, interpreter: Interpreter, run_key: str) -> None:
