@@ -21,7 +21,10 @@ _ENGINE_FILES = (
     "run.py",
     "expected.py",
     "forkserver.py",
+    "sandbox.py",
     "child/sitecustomize.py",
+    "child/_snippet_run.py",
+    "child/_snippet_sandbox.py",
     "child/_snippet_recorder.py",
     "child/_snippet_forkserver.py",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import re
@@ -18,9 +19,11 @@ import signal
 import struct
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .forkserver import ForkServer, ForkServerError
 from .interpreters import Interpreter
 
@@ -172,19 +175,19 @@ async def run_snippet(
     """Run ``snippet`` with ``interpreter`` (afresh, or forked by ``server``); never raises for what it does."""
     run = Run(python=interpreter.version)
     recorder = _Recorder(run, max_lines, max_bytes)
-    workdir = tempfile.mkdtemp(prefix="snippet-")
+    workdir = tempfile.mkdtemp(prefix="snippet-", dir=server.runs_dir if server else None)
     shutil.copy(snippet, workdir)
     pipes = [os.pipe() for _ in range(3)]  # the recorder's channel, stdout, stderr
     unread = [read_end for read_end, _ in pipes]
     started = time.monotonic()
-    pid, exited, transports = None, None, []
+    stop, exited, transports = None, None, []
     try:
         try:
             write_ends = tuple(write_end for _, write_end in pipes)
             if server is None:
-                pid, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
+                stop, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
             else:
-                pid, exited = await server.launch(snippet.name, workdir, write_ends)
+                stop, exited = await server.launch(snippet.name, workdir, write_ends)
         finally:
             for _, write_end in pipes:
                 os.close(write_end)  # the child has its own copies: EOF when it exits
@@ -219,7 +222,7 @@ async def run_snippet(
             os.close(read_end)
         if exited is not None:
             if not exited.done():
-                _kill_group(pid)
+                stop()
             run.returncode = await exited
         shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
@@ -233,15 +236,49 @@ async def run_snippet(
 
 async def _start_afresh(
     script: str, workdir: str, interpreter: Interpreter, fds: tuple[int, int, int]
-) -> tuple[int, asyncio.Future[int]]:
+) -> tuple[Callable[[], None], asyncio.Future[int]]:
+    """``python -s -u script`` in ``workdir``: a function that kills it and all it started, and its exit code."""
     channel, stdout, stderr = fds
-    process = await asyncio.create_subprocess_exec(
-        interpreter.executable, "-s", "-u", script,
-        cwd=workdir, env=environment(channel), pass_fds=(channel,),
-        stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-        start_new_session=True,  # so a timeout can stop the snippet's own children too
-    )  # fmt: skip
-    return process.pid, asyncio.ensure_future(process.wait())
+    argv = [interpreter.executable, "-s", "-u", script]
+    if not sandbox.enabled():
+        status_read = None
+        keep: tuple[int, ...] = (channel,)
+    else:  # in a sandbox of its own; _snippet_run.py reports the real wait status, not bwrap's 128+N
+        status_read, status_write = os.pipe()
+        argv = sandbox.command(
+            [interpreter.executable, "-I", str(CHILD_DIR / "_snippet_run.py"), str(status_write), *argv],
+            chdir=workdir, read_only=(workdir,),
+        )  # fmt: skip
+        keep = (channel, status_write)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=workdir, env=environment(channel), pass_fds=keep,
+            stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            start_new_session=True,  # so a timeout can stop the snippet's own children too
+        )  # fmt: skip
+    except BaseException:
+        if status_read is not None:
+            os.close(status_read)
+        raise
+    finally:
+        if status_read is not None:
+            os.close(status_write)
+    return functools.partial(_kill_group, process.pid), asyncio.ensure_future(_exit_code(process, status_read))
+
+
+async def _exit_code(process: asyncio.subprocess.Process, status_read: int | None) -> int:
+    returncode = await process.wait()
+    if status_read is None:
+        return returncode
+    try:
+        os.set_blocking(status_read, False)
+        with contextlib.suppress(BlockingIOError):
+            status = os.read(status_read, 4)
+            if len(status) == 4:  # else the sandbox was killed (a timeout) before the snippet ended
+                return os.waitstatus_to_exitcode(struct.unpack("<i", status)[0])
+        return returncode
+    finally:
+        os.close(status_read)
 
 
 def _kill_group(pid: int) -> None:

@@ -4,8 +4,12 @@ Started by ``snippet_engine/forkserver.py`` as ``python -s -u _snippet_forkserve
 ``SOCK_SEQPACKET`` socket to the engine. Messages:
 
 - engine → here: ``{"id": N, "script": "name.py", "cwd": "/tmp/..."}`` with three file
-  descriptors attached: the recorder's pipe, stdout, stderr;
+  descriptors attached: the recorder's pipe, stdout, stderr; ``{"kill": N}`` stops run N
+  and everything it started;
 - here → engine: ``started N PID``, then ``exited N RETURNCODE`` (negative: killed by a signal).
+
+With ``--sandboxed`` (inside bubblewrap, see ``snippet_engine/sandbox.py``) each run is sealed in
+namespaces of its own by ``_snippet_sandbox.py``; the PID is then the sandbox's, not the engine's.
 
 The forked child runs the script as ``python name.py`` would in that folder: its own
 ``__main__``, ``sys.argv``, ``sys.path[0]``, traceback, exit code and shutdown. The engine
@@ -15,6 +19,7 @@ difference would show up as a failing check.
 
 import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
 import builtins
+import contextlib
 import importlib.machinery
 import json
 import os
@@ -26,8 +31,10 @@ import types
 
 import _snippet_recorder
 
+PR_SET_PDEATHSIG = 1
 
-def serve(control: socket.socket) -> None:
+
+def serve(control: socket.socket, sandboxed: bool) -> None:
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -43,13 +50,16 @@ def serve(control: socket.socket) -> None:
                 if not message:
                     return  # the engine is done
                 request = json.loads(message)
+                if "kill" in request:
+                    stop(running, request["kill"], sandboxed)
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     selector.close()
                     control.close()
                     os.close(wake_read)
                     os.close(wake_write)
-                    run_script(request, *fds)  # never returns: ends the process
+                    run_script(request, *fds, sandboxed=sandboxed)  # never returns: ends the process
                 for fd in fds:
                     os.close(fd)
                 running[pid] = request["id"]
@@ -68,10 +78,22 @@ def reap(running: dict[int, int], control: socket.socket) -> None:
             control.send(f"exited {running.pop(pid)} {os.waitstatus_to_exitcode(status)}".encode())
 
 
-def run_script(request: dict, channel: int, stdout: int, stderr: int) -> None:
+def stop(running: dict[int, int], run_id: int, sandboxed: bool) -> None:
+    """Kill run ``run_id`` with all it started; a run already reaped is left alone (its PID may be reused)."""
+    for pid, known in running.items():
+        if known == run_id:
+            # Sandboxed, the keeper's death kills the run's init, and so its whole PID namespace.
+            with contextlib.suppress(ProcessLookupError):
+                (os.kill if sandboxed else os.killpg)(pid, signal.SIGKILL)
+
+
+def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandboxed: bool) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    os.setsid()  # its own process group, so a timeout can stop its children too
+    if sandboxed:
+        _snippet_sandbox.start_run((channel, stdout, stderr))  # returns in the sealed snippet process only
+    else:
+        os.setsid()  # its own process group, so a timeout can stop its children too
     os.dup2(stdout, 1)
     os.dup2(stderr, 2)
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
@@ -98,10 +120,25 @@ def run_script(request: dict, channel: int, stdout: int, stderr: int) -> None:
         traceback = error.__traceback__.tb_next if error.__traceback__ else None
         error.with_traceback(traceback)  # without this frame: the hook prints the exception's own
         sys.excepthook(type(error), error, traceback)
+        if isinstance(error, KeyboardInterrupt):
+            # Python ends on an uncaught KeyboardInterrupt by killing itself with SIGINT after its
+            # shutdown; it does so when the exception leaves the main module's code. Let it leave
+            # ours, already reported, so the exit status and shutdown are exactly `python name.py`'s.
+            sys.excepthook = lambda *_: None
+            raise
         del error, traceback
         sys.exit(1)
     sys.exit(0)
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    sandboxed = sys.argv[2:] == ["--sandboxed"]
+    if sandboxed:
+        import _snippet_sandbox
+    else:  # outside a sandbox, end with the engine even if it is killed (inside, bubblewrap sees to it)
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:
+            sys.exit(0)
+    serve(socket.socket(fileno=int(sys.argv[1])), sandboxed)
