@@ -40,7 +40,7 @@ def command(argv: list[str], *, chdir: str, read_only: tuple[str, ...] = (), pri
     them to give each run namespaces of its own, then drops them); else none at all.
     """
     binds = [arg for folder in read_only for arg in ("--ro-bind", folder, folder)]
-    caps = [] if privileged else ["--cap-drop", "ALL"]
+    caps = ["--cap-add", "ALL"] if privileged else ["--cap-drop", "ALL"]  # within its own user namespace
     return [BWRAP, *_COMMON, *binds, *caps, "--chdir", chdir, "--", *argv]
 
 

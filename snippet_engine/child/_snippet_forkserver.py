@@ -91,7 +91,8 @@ def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandbox
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if sandboxed:
-        _snippet_sandbox.start_run((channel, stdout, stderr))  # returns in the sealed snippet process only
+        # Returns in the sealed snippet process only.
+        _snippet_sandbox.start_run(request["cwd"], (channel, stdout, stderr))
     else:
         os.setsid()  # its own process group, so a timeout can stop its children too
     os.dup2(stdout, 1)
@@ -135,6 +136,8 @@ if __name__ == "__main__":
     sandboxed = sys.argv[2:] == ["--sandboxed"]
     if sandboxed:
         import _snippet_sandbox
+
+        os.environ.pop("PWD", None)  # set by bubblewrap; the snippet's environment is the engine's alone
     else:  # outside a sandbox, end with the engine even if it is killed (inside, bubblewrap sees to it)
         import ctypes
 

@@ -14,6 +14,7 @@ import sys
 def main() -> None:
     status_fd = int(sys.argv[1])
     os.set_inheritable(status_fd, False)  # the snippet never sees it
+    os.environ.pop("PWD", None)  # set by bubblewrap; the snippet's environment is the engine's alone
     pid = os.fork()
     if pid == 0:
         try:

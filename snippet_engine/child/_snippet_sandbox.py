@@ -5,7 +5,8 @@ leaves the fork server capabilities in the sandbox's own user namespace, and no 
 becomes three processes::
 
     keeper   the fork server's child: it unshares the namespaces, and ends as the snippet ended
-    init     PID 1 of the run's namespace: brings up loopback, mounts a fresh /proc, reaps;
+    init     PID 1 of the run's namespace: brings up loopback, mounts a fresh /proc, /tmp and
+             /dev/shm (the run's working folder stays where it was, read-only), reaps;
              when the snippet ends it exits, and the kernel kills whatever the snippet left
     snippet  PID 2, with every capability dropped and no way to gain one: plain ``python name.py``
 
@@ -26,7 +27,8 @@ import socket
 import struct
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 0x1, 0x2, 0x4, 0x8, 0x20, 0x1000
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 SIOCSIFFLAGS, IFF_UP, IFF_LOOPBACK, IFF_RUNNING = 0x8914, 0x1, 0x8, 0x40
@@ -46,11 +48,20 @@ def _prctl(option: int, arg: int = 0, arg3: int = 0) -> None:
     _check(_libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(arg3), 0, 0), f"prctl({option})")
 
 
-def _mount(source: str, target: str, fstype: str | None, flags: int) -> None:
-    _check(
-        _libc.mount(source.encode(), target.encode(), fstype and fstype.encode(), ctypes.c_ulong(flags), None),
-        f"mount {target}",
-    )
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encoded = (source.encode(), target.encode(), fstype and fstype.encode(), ctypes.c_ulong(flags))
+    _check(_libc.mount(*encoded, data and data.encode()), f"mount {target}")
+
+
+def _fresh_tmp(workdir: str) -> None:
+    """A private /tmp and /dev/shm for this run, with ``workdir`` (below /tmp, maybe) back in place, read-only."""
+    kept = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+    os.makedirs(workdir, exist_ok=True)
+    _mount(f"/proc/self/fd/{kept}", workdir, None, MS_BIND)
+    _mount("none", workdir, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.close(kept)
 
 
 def bring_up_loopback() -> None:
@@ -71,11 +82,11 @@ def drop_privileges() -> None:
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-def start_run(keep_fds: tuple[int, ...]) -> None:
+def start_run(workdir: str, keep_fds: tuple[int, ...]) -> None:
     """Return in the sealed snippet process; the keeper and init above it never return.
 
-    ``keep_fds``: the run's own descriptors, closed in the keeper and init so the engine's
-    pipes end when the snippet (and all it started) ends.
+    ``keep_fds``: the run's recorder pipe, stdout and stderr, closed in the keeper and init so the
+    engine's pipes end when the snippet (and all it started) ends.
     """
     _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     status_read, status_write = os.pipe()
@@ -88,8 +99,9 @@ def start_run(keep_fds: tuple[int, ...]) -> None:
     os.close(status_read)
     os.close(keeper_gone)
     try:
-        _init(keep_fds, status_write, keeper_alive)
-    except BaseException:
+        _init(workdir, keep_fds, status_write, keeper_alive)
+    except BaseException as error:  # the engine's fault, not the snippet's: say so on the run's stderr
+        os.write(keep_fds[2], f"snippet sandbox: could not seal the run: {error!r}\n".encode())
         os._exit(70)
     # Only the snippet process gets here.
 
@@ -111,7 +123,7 @@ def _keep(init: int, status_read: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
-def _init(keep_fds: tuple[int, ...], status_write: int, keeper_alive: int) -> None:
+def _init(workdir: str, keep_fds: tuple[int, ...], status_write: int, keeper_alive: int) -> None:
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     os.set_blocking(keeper_alive, False)
     try:
@@ -122,6 +134,7 @@ def _init(keep_fds: tuple[int, ...], status_write: int, keeper_alive: int) -> No
     os.close(keeper_alive)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _fresh_tmp(workdir)
     bring_up_loopback()
     snippet = os.fork()
     if snippet == 0:
