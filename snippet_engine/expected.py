@@ -31,6 +31,7 @@ from .run import Line, Run, TaskRecord
 _MARKS = {"out": "|", "err": "!"}
 _STREAMS = {mark: stream for stream, mark in _MARKS.items()}
 SETTINGS_KEYS = {"exit", "timeout", "python"}
+MAX_TIMEOUT = 60  # seconds: the ceiling of a snippet's `# timeout:`
 _LINE = re.compile(r" *(\d+\.\d+) ([|!])(?: (.*))?")
 
 
@@ -93,7 +94,7 @@ def parse(path: Path) -> Expected:
             if key == "exit":
                 expected.exit = int(value)
             elif key == "timeout":
-                expected.timeout = float(value)
+                expected.timeout = _timeout(value, where)
             else:
                 expected.python = value
             continue
@@ -119,6 +120,19 @@ def parse(path: Path) -> Expected:
             variant.lines.append(Line(float(stamp), _STREAMS[mark], text or ""))
             variant.line_numbers.append(number)
     return expected
+
+
+def _timeout(value: str, where: str) -> float:
+    """A snippet's own timeout: a number of seconds, finite and at most ``MAX_TIMEOUT`` (no sample may hang a build)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_TIMEOUT:  # also false for nan
+        raise ExpectedFileError(
+            f"{where}: timeout must be a number of seconds above 0, at most {MAX_TIMEOUT}: {value!r}"
+        )
+    return seconds
 
 
 def _parse_task(raw: str, where: str) -> TaskRecord:

@@ -20,6 +20,7 @@ from markdown_exec import ExecutionError, base_format
 from . import batch
 from . import timeline as timelines
 from .config import discover, settings
+from .confine import outside
 from .expected import Variant
 
 OPTIONS = {"timeline"}
@@ -42,6 +43,8 @@ def format_snippet(source: str, language: str, css_class: str, options: dict[str
 
 
 def _outcomes(name: str) -> list[batch.Outcome]:
+    if reason := outside(name, settings().snippets_dir):
+        raise ExecutionError(reason)
     snippet = settings().snippets_dir / name
     if not snippet.is_file():
         raise ExecutionError(

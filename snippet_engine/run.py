@@ -33,6 +33,7 @@ _STDOUT, _STDERR, _TASK, _START = 1, 2, 3, 4
 _STREAMS = {_STDOUT: "out", _STDERR: "err"}
 SNIPPET_HOME = "/path/to"  # where tracebacks say the snippet lives, as on a reader's machine
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
+MAX_LINE = 10_000  # characters: a run printing a longer line is stopped, as one printing too many bytes
 
 
 @dataclass
@@ -100,6 +101,8 @@ class _Recorder:
             self.run.lines.append(Line(round(when, 4), stream, piece))
         if len(self.run.lines) > self.max_lines or self.bytes > self.max_bytes:
             raise _TooMuchOutput
+        if len(self.partial[stream]) > MAX_LINE or any(len(piece) > MAX_LINE for piece in pieces):
+            raise _TooMuchOutput(f"printed a line of more than {MAX_LINE:,} characters")
 
     def task_event(self, when: float, event: dict) -> None:
         if event["event"] == "created":
@@ -211,8 +214,8 @@ async def run_snippet(
                 )
         except TimeoutError:
             run.problem = f"timed out after {timeout:g} s"
-        except _TooMuchOutput:
-            run.problem = f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
+        except _TooMuchOutput as error:
+            run.problem = str(error) or f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
     except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import dataclasses
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,9 +25,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from markdown_exec import ExecutionError
 
-from snippet_engine import sandbox
+from snippet_engine import batch, fence, sandbox
 from snippet_engine.config import settings
+from snippet_engine.expected import ExpectedFileError, parse
 from snippet_engine.forkserver import SERVER, ForkServer
 from snippet_engine.interpreters import find
 from snippet_engine.run import CHILD_DIR, Run, environment, run_snippet
@@ -78,16 +83,20 @@ for pid in os.listdir("/proc"):
 print("others", sorted(seen))
 """
 
+# Each leftover ends by itself after a minute, should a failing sandbox let it run on.
 LEFTOVERS = """
 import os, subprocess, sys, time
-subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", "{marker}"])
-daemon = "import time; time.sleep(1000)"
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "{marker}"])
+daemon = "import time; time.sleep(60)"
 subprocess.Popen(["sh", "-c", f"setsid {{sys.executable}} -c '{{daemon}}' {marker} &"])  # in a session of its own
+busy = "import time; end = time.monotonic() + 60\\nwhile time.monotonic() < end: pass"
 if os.fork() == 0:
-    os.execv(sys.executable, [sys.executable, "-c", "while True: pass", "{marker}"])
+    os.execv(sys.executable, [sys.executable, "-c", busy, "{marker}"])
 if os.fork() == 0:
-    while True:  # a forked copy of the snippet, busy
+    end = time.monotonic() + 60
+    while time.monotonic() < end:  # a forked copy of the snippet, busy
         pass
+    os._exit(0)
 time.sleep(0.3)
 print("started")
 {end}
@@ -173,12 +182,15 @@ def hostile_snippets(victim: Path, port: int) -> dict[str, tuple[str, float]]:
         "writes.py": (WRITES.format(victim=str(victim), marker=MARKER), 10),
         "environ.py": (ENVIRON, 10),
         "leftovers.py": (LEFTOVERS.format(marker=MARKER, end=""), 10),
-        "leftovers_timeout.py": (LEFTOVERS.format(marker=MARKER, end="time.sleep(1000)"), 1.5),
+        # Stopped last, so the check right after it shows the kill is complete when the run's result is.
+        "leftovers_timeout.py": (LEFTOVERS.format(marker=MARKER, end="time.sleep(1000)"), 2.5),
         "network.py": (NETWORK.format(port=port), 10),
         "privileges.py": (PRIVILEGES.format(marker=MARKER), 10),
         "processes.py": (PROCESSES, 10),
         "tmp_a.py": (TMP.format(marker=MARKER, name="a"), 10),
         "tmp_b.py": (TMP.format(marker=MARKER, name="b"), 10),
+        "long_line.py": ("import time\nprint('short')\nprint('x' * 10_001)\ntime.sleep(1000)\n", 10),
+        "long_partial.py": ("import sys, time\nsys.stdout.write('y' * 10_001)\ntime.sleep(1000)\n", 10),
     }
     snippets.update((name, (code, 10)) for name, code in EXITS.items())
     return snippets
@@ -318,7 +330,8 @@ def test_a_sample_sees_only_the_environment_the_engine_passes(hostile, way):
 def test_every_process_a_sample_starts_ends_with_its_run(hostile, way):
     assert texts(hostile[way]["leftovers.py"]) == ["started"]
     assert hostile[way]["leftovers.py"].returncode == 0
-    assert hostile[way]["leftovers_timeout.py"].problem == "timed out after 1.5 s"
+    assert hostile[way]["leftovers_timeout.py"].problem == "timed out after 2.5 s"
+    assert hostile[way]["leftovers_timeout.py"].returncode == -9  # killed, as a timed-out `python name.py` is
     assert hostile["leftovers"] == []
 
 
@@ -377,7 +390,7 @@ def test_forked_runs_end_as_fresh_runs_do(hostile, name):
 
 def test_a_killed_check_leaves_no_process_behind(tmp_path):
     """SIGKILL a check while its runs are going: its sandboxes, fork servers and runs all end with it."""
-    slow = "import subprocess, time\nsubprocess.Popen(['sleep', '1000'])\ntime.sleep(30)\n"
+    slow = "import subprocess, time\nsubprocess.Popen(['sleep', '59'])\ntime.sleep(30)\n"
     project = _project(tmp_path, {"slow.py": slow})
     check = subprocess.Popen(
         [sys.executable, "-m", "snippet_engine", "check"], cwd=project,
@@ -389,7 +402,7 @@ def test_a_killed_check_leaves_no_process_behind(tmp_path):
         while time.monotonic() < deadline:
             below = _descendants(check.pid)
             commands = [_cmdline(pid) for pid in below]
-            if sum("sleep 1000" in command for command in commands) >= 1:
+            if any("sleep 59" in command for command in commands):
                 break
             time.sleep(0.05)
         else:
@@ -430,3 +443,78 @@ def _project(root: Path, snippets: dict[str, str]) -> Path:
         (root / "snippets" / name).write_text(code)
         (root / "snippets" / name).with_suffix(".out").write_text("")
     return root
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_line_too_long_stops_the_run(hostile, way):
+    for name in ("long_line.py", "long_partial.py"):
+        run = hostile[way][name]
+        assert run.problem == "printed a line of more than 10,000 characters", name
+        assert run.duration < 5, name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("/etc/passwd", "'/etc/passwd' is an absolute path"),
+        ("../docs/x/evil.py", "'../docs/x/evil.py' goes up with '..'"),
+        ("page/../../evil.py", "'page/../../evil.py' goes up with '..'"),
+        ("page/linked.py", "'page/linked.py': page/linked.py is a symbolic link"),
+        ("elsewhere/evil.py", "'elsewhere/evil.py': elsewhere is a symbolic link"),
+    ],
+)
+def test_a_fence_path_outside_snippets_is_refused(tmp_path, monkeypatch, name, reason):
+    snippets = tmp_path / "project" / "snippets"
+    (snippets / "page").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.py").write_text("print('evil')\n")
+    (snippets / "page" / "linked.py").symlink_to(outside / "evil.py")
+    (snippets / "elsewhere").symlink_to(outside)
+    monkeypatch.setattr(fence, "settings", lambda: dataclasses.replace(settings(), snippets_dir=snippets))
+
+    def never(*_):
+        raise AssertionError(f"{name} was run")
+
+    monkeypatch.setattr(batch, "is_known", never)
+    monkeypatch.setattr(batch, "check_all", never)
+    with pytest.raises(ExecutionError, match=re.escape(reason)):
+        fence.render(name)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0", "61", "1e9", "ten"])
+def test_a_snippet_timeout_has_a_ceiling(tmp_path, value):
+    out = tmp_path / "slow.out"
+    out.write_text(f"# exit: 1\n# timeout: {value}\n0.00 | hi\n")
+    message = f"slow.out:2: timeout must be a number of seconds above 0, at most 60: {value!r}"
+    with pytest.raises(ExpectedFileError, match=re.escape(message)):
+        parse(out)
+    out.write_text("# timeout: 60\n0.00 | hi\n")
+    assert parse(out).timeout == 60
+
+
+def test_without_a_sandbox_a_local_build_says_so_once_and_ci_fails(monkeypatch, caplog):
+    monkeypatch.setattr(sandbox, "BWRAP", "no-such-bwrap")
+    sandbox._probe.cache_clear()
+    sandbox.enabled.cache_clear()
+    try:
+        monkeypatch.delenv("CI", raising=False)
+        with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.snippet_engine"):
+            assert (sandbox.enabled(), sandbox.enabled()) == (False, False)
+            server = ForkServer(find(PYTHON), environment())
+            asyncio.run(server.close())
+        assert [record.getMessage() for record in caplog.records] == [
+            "snippets run UNSANDBOXED: no-such-bwrap (bubblewrap) was not found"
+        ]
+        sandbox.enabled.cache_clear()
+        monkeypatch.setenv("CI", "true")
+        with pytest.raises(
+            sandbox.SandboxUnavailable,
+            match=re.escape("was not found (CI is set, so this is an error)"),
+        ):
+            sandbox.enabled()
+        with pytest.raises(sandbox.SandboxUnavailable):
+            ForkServer(find(PYTHON), environment())
+    finally:
+        sandbox._probe.cache_clear()
+        sandbox.enabled.cache_clear()

@@ -82,9 +82,12 @@ def stop(running: dict[int, int], run_id: int, sandboxed: bool) -> None:
     """Kill run ``run_id`` with all it started; a run already reaped is left alone (its PID may be reused)."""
     for pid, known in running.items():
         if known == run_id:
-            # Sandboxed, the keeper's death kills the run's init, and so its whole PID namespace.
+            # Sandboxed, the keeper kills the run's init, and so its whole PID namespace, and waits for it.
             with contextlib.suppress(ProcessLookupError):
-                (os.kill if sandboxed else os.killpg)(pid, signal.SIGKILL)
+                if sandboxed:
+                    os.kill(pid, signal.SIGTERM)
+                else:
+                    os.killpg(pid, signal.SIGKILL)
 
 
 def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandboxed: bool) -> None:

@@ -11,8 +11,9 @@ becomes three processes::
     snippet  PID 2, with every capability dropped and no way to gain one: plain ``python name.py``
 
 The snippet's wait status goes up a pipe to the keeper, which ends with the same status (exit code
-or signal), so the engine sees what ``python name.py`` would give. Killing the keeper (the engine's
-timeout) kills init (``PR_SET_PDEATHSIG``), and with it the whole run.
+or signal), so the engine sees what ``python name.py`` would give, once every process of the run has
+ended. SIGTERM to the keeper (the engine's timeout) kills init, and so the whole run; should the
+keeper itself die, init dies too (``PR_SET_PDEATHSIG``).
 
 Pure standard library and ``ctypes`` (``os.unshare`` is 3.12+): one code path on every version.
 """
@@ -93,9 +94,12 @@ def start_run(workdir: str, keep_fds: tuple[int, ...]) -> None:
     keeper_alive, keeper_gone = os.pipe()  # init reads EOF here if the keeper died before PDEATHSIG was set
     pid = os.fork()
     if pid:
-        for fd in (*keep_fds, status_write, keeper_alive):
-            os.close(fd)
-        _keep(pid, status_read)
+        try:
+            for fd in (*keep_fds, status_write, keeper_alive):
+                os.close(fd)
+            _keep(pid, status_read)
+        finally:
+            os._exit(70)  # never back into the fork server's loop
     os.close(status_read)
     os.close(keeper_gone)
     try:
@@ -107,20 +111,36 @@ def start_run(workdir: str, keep_fds: tuple[int, ...]) -> None:
 
 
 def _keep(init: int, status_read: int) -> None:
+    stopped = []
+
+    def stop(*_: object) -> None:  # the engine's timeout (through the fork server): end the whole run
+        stopped.append(True)
+        os.kill(init, signal.SIGKILL)
+
+    signal.signal(signal.SIGTERM, stop)
     data = b""
     while chunk := os.read(status_read, _STATUS.size):
         data += chunk
+    # Init ends only once every process of its namespace has ended: then the run is really over.
     os.waitpid(init, 0)
     status = _STATUS.unpack(data)[0] if len(data) == _STATUS.size else None
+    if stopped:
+        _die(signal.SIGKILL)
     if status is None:
         os._exit(70)  # init failed before the snippet ended: an engine error, never a snippet's exit
     if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _die(os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _die(number: int) -> None:
+    """End killed by signal ``number``, as the snippet was."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if number != signal.SIGKILL:
         signal.signal(number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
-        os.kill(os.getpid(), number)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    os.kill(os.getpid(), number)
+    os._exit(128 + number)  # a signal that does not kill (SIGCHLD ...): the shell's way to say it
 
 
 def _init(workdir: str, keep_fds: tuple[int, ...], status_write: int, keeper_alive: int) -> None:
