@@ -20,6 +20,7 @@ difference would show up as a failing check.
 import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
 import builtins
 import contextlib
+import ctypes
 import importlib.machinery
 import json
 import os
@@ -32,6 +33,15 @@ import types
 import _snippet_recorder
 
 PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None)
+
+
+def die_with_parent() -> None:
+    """Be killed when the parent ends, even killed; and end now if it already has."""
+    parent = os.getppid()
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def serve(control: socket.socket, sandboxed: bool) -> None:
@@ -97,6 +107,7 @@ def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandbox
         # Returns in the sealed snippet process only.
         _snippet_sandbox.start_run(request["cwd"], (channel, stdout, stderr))
     else:
+        die_with_parent()  # unsandboxed, a run at least ends with its server (its children may not)
         os.setsid()  # its own process group, so a timeout can stop its children too
     os.dup2(stdout, 1)
     os.dup2(stderr, 2)
@@ -142,9 +153,5 @@ if __name__ == "__main__":
 
         os.environ.pop("PWD", None)  # set by bubblewrap; the snippet's environment is the engine's alone
     else:  # outside a sandbox, end with the engine even if it is killed (inside, bubblewrap sees to it)
-        import ctypes
-
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() == 1:
-            sys.exit(0)
+        die_with_parent()
     serve(socket.socket(fileno=int(sys.argv[1])), sandboxed)
