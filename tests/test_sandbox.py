@@ -89,13 +89,13 @@ import os, subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "{marker}"])
 daemon = "import time; time.sleep(60)"
 subprocess.Popen(["sh", "-c", f"setsid {{sys.executable}} -c '{{daemon}}' {marker} &"])  # in a session of its own
-busy = "import time; end = time.monotonic() + 60\\nwhile time.monotonic() < end: pass"
+looping = "import time; end = time.monotonic() + 60\\nwhile time.monotonic() < end: time.sleep(0.01)"
 if os.fork() == 0:
-    os.execv(sys.executable, [sys.executable, "-c", busy, "{marker}"])
+    os.execv(sys.executable, [sys.executable, "-c", looping, "{marker}"])
 if os.fork() == 0:
     end = time.monotonic() + 60
-    while time.monotonic() < end:  # a forked copy of the snippet, busy
-        pass
+    while time.monotonic() < end:  # a forked copy of the snippet, looping (idly: the suite runs meanwhile)
+        time.sleep(0.01)
     os._exit(0)
 time.sleep(0.3)
 print("started")
