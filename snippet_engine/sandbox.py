@@ -25,7 +25,8 @@ _COMMON = (
     "--die-with-parent",  # killed with the engine, even by SIGKILL
     "--new-session",  # no terminal to inject keystrokes into
     "--ro-bind", "/", "/",  # the whole machine, read-only
-    "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+    "--dev", "/dev", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",  # no run can replace /dev/null for others
+    "--proc", "/proc", "--tmpfs", "/tmp",
 )  # fmt: skip
 
 
