@@ -15,6 +15,14 @@ The forked child runs the script as ``python name.py`` would in that folder: its
 ``__main__``, ``sys.argv``, ``sys.path[0]``, traceback, exit code and shutdown. The engine
 checks every snippet against output recorded from real ``python name.py`` runs, so any
 difference would show up as a failing check.
+
+One difference cannot be removed: the snippet's code runs in a frame called from this file's
+frames, so code that walks the stack itself (``traceback.print_stack()``, ``inspect.stack()``,
+``sys._getframe(1)``, ``warnings.warn(..., stacklevel=2)`` at module level) sees them. Python
+has no way to run code without the frames that called it, short of starting a new interpreter,
+which is what this server exists to avoid. Tracebacks of exceptions are not affected (they are
+cut at the snippet's frame); a snippet that printed its stack would fail its forked check, since
+``.out`` files come from fresh runs.
 """
 
 import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
@@ -111,7 +119,9 @@ def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandbox
         os.setsid()  # its own process group, so a timeout can stop its children too
     os.dup2(stdout, 1)
     os.dup2(stderr, 2)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)  # a fresh `python name.py` has no such descriptor
     for fd in (stdout, stderr):
         os.close(fd)
     os.chdir(request["cwd"])
