@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import struct
 import tempfile
 import time
@@ -178,6 +179,9 @@ async def run_snippet(
     """Run ``snippet`` with ``interpreter`` (afresh, or forked by ``server``); never raises for what it does."""
     run = Run(python=interpreter.version)
     recorder = _Recorder(run, max_lines, max_bytes)
+    if stat.S_ISLNK(os.lstat(snippet).st_mode):  # its target, any file on the machine, would be run and shown
+        run.problem = "is a symbolic link; a snippet is a plain file"
+        return run
     workdir = tempfile.mkdtemp(prefix="snippet-", dir=server.runs_dir if server else None)
     shutil.copy(snippet, workdir)
     pipes = [os.pipe() for _ in range(3)]  # the recorder's channel, stdout, stderr

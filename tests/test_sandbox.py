@@ -521,3 +521,12 @@ def test_without_a_sandbox_a_local_build_says_so_once_and_ci_fails(monkeypatch, 
     finally:
         sandbox._probe.cache_clear()
         sandbox.enabled.cache_clear()
+
+
+def test_a_symbolic_link_in_snippets_is_not_run(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not python: the key to everything\n")
+    (tmp_path / "link.py").symlink_to(secret)
+    run = asyncio.run(run_snippet(tmp_path / "link.py", find(PYTHON), timeout=5, max_lines=10, max_bytes=1000))
+    assert run.problem == "is a symbolic link; a snippet is a plain file"
+    assert run.lines == []
