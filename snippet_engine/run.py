@@ -253,7 +253,7 @@ async def _start_afresh(
     else:  # in a sandbox of its own; _snippet_run.py reports the real wait status, not bwrap's 128+N
         status_read, status_write = os.pipe()
         argv = sandbox.command(
-            [interpreter.executable, "-I", str(CHILD_DIR / "_snippet_run.py"), str(status_write), *argv],
+            [interpreter.executable, "-I", "-S", str(CHILD_DIR / "_snippet_run.py"), str(status_write), *argv],
             chdir=workdir, read_only=(workdir,),
         )  # fmt: skip
         keep = (channel, status_write)

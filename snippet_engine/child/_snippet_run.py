@@ -1,6 +1,6 @@
 """Start ``python name.py`` in a sandbox, and tell the engine exactly how it ended.
 
-Run by the engine as ``bwrap ... python -I _snippet_run.py STATUS_FD python -s -u name.py``. Bubblewrap
+Run by the engine as ``bwrap ... python -I -S _snippet_run.py STATUS_FD python -s -u name.py``. Bubblewrap
 would report a snippet killed by a signal as exit code 128+N; this writes the snippet's own wait
 status (4 bytes) to ``STATUS_FD`` instead. When it exits, bubblewrap (PID 1 of the run) exits too,
 and the kernel ends every process the snippet left behind.
