@@ -98,7 +98,7 @@ class ForkServer:
         return lambda: self._kill(run_id), exited
 
     def _kill(self, run_id: int) -> None:
-        with contextlib.suppress(OSError):  # a server that is gone has ended its runs too
+        with contextlib.suppress(OSError, AttributeError):  # a server that is gone has ended its runs too
             self._socket.send(json.dumps({"kill": run_id}).encode())
 
     async def close(self) -> None:
