@@ -60,7 +60,17 @@ def serve(control: socket.socket, sandboxed: bool) -> None:
     selector = selectors.DefaultSelector()
     selector.register(control, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
-    running: dict[int, int] = {}  # pid -> run id
+    running: dict[int, tuple[int, int]] = {}  # pid -> run id, and the pipe its init reports on (or -1)
+
+    def forget() -> None:
+        """In a run's process: close what belongs to the server alone."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        selector.close()
+        control.close()
+        os.close(wake_read)
+        os.close(wake_write)
+
     while True:
         for key, _ in selector.select():
             if key.fileobj is control:
@@ -71,50 +81,47 @@ def serve(control: socket.socket, sandboxed: bool) -> None:
                 if "kill" in request:
                     stop(running, request["kill"], sandboxed)
                     continue
-                pid = os.fork()
+                if sandboxed:  # the run's init forgets; the snippet process returns here
+                    pid, status_read = _snippet_sandbox.fork_run(request["cwd"], tuple(fds), forget)
+                else:
+                    pid, status_read = os.fork(), -1
+                    if pid == 0:
+                        forget()
                 if pid == 0:
-                    selector.close()
-                    control.close()
-                    os.close(wake_read)
-                    os.close(wake_write)
                     run_script(request, *fds, sandboxed=sandboxed)  # never returns: ends the process
                 for fd in fds:
                     os.close(fd)
-                running[pid] = request["id"]
+                running[pid] = request["id"], status_read
                 control.send(f"started {request['id']} {pid}".encode())
             else:
                 os.read(wake_read, 4096)
                 reap(running, control)
 
 
-def reap(running: dict[int, int], control: socket.socket) -> None:
+def reap(running: dict[int, tuple[int, int]], control: socket.socket) -> None:
     while running:
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
             return
         if pid in running:  # not a grandchild re-parented to us
-            control.send(f"exited {running.pop(pid)} {os.waitstatus_to_exitcode(status)}".encode())
+            run_id, status_read = running.pop(pid)
+            code = os.waitstatus_to_exitcode(status)
+            if status_read >= 0:
+                code = _snippet_sandbox.exit_code(status_read, code)
+            control.send(f"exited {run_id} {code}".encode())
 
 
-def stop(running: dict[int, int], run_id: int, sandboxed: bool) -> None:
+def stop(running: dict[int, tuple[int, int]], run_id: int, sandboxed: bool) -> None:
     """Kill run ``run_id`` with all it started; a run already reaped is left alone (its PID may be reused)."""
-    for pid, known in running.items():
+    for pid, (known, _) in running.items():
         if known == run_id:
-            # Sandboxed, the keeper kills the run's init, and so its whole PID namespace, and waits for it.
+            # Sandboxed, killing the run's init kills its whole PID namespace.
             with contextlib.suppress(ProcessLookupError):
-                if sandboxed:
-                    os.kill(pid, signal.SIGTERM)
-                else:
-                    os.killpg(pid, signal.SIGKILL)
+                (os.kill if sandboxed else os.killpg)(pid, signal.SIGKILL)
 
 
 def run_script(request: dict, channel: int, stdout: int, stderr: int, *, sandboxed: bool) -> None:
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    if sandboxed:
-        # Returns in the sealed snippet process only.
-        _snippet_sandbox.start_run(request["cwd"], (channel, stdout, stderr))
-    else:
+    if not sandboxed:  # sandboxed, the snippet process is sealed already
         die_with_parent()  # unsandboxed, a run at least ends with its server (its children may not)
         os.setsid()  # its own process group, so a timeout can stop its children too
     os.dup2(stdout, 1)

@@ -2,18 +2,18 @@
 
 Used by ``_snippet_forkserver.py`` inside bubblewrap (see ``snippet_engine/sandbox.py``), which
 leaves the fork server capabilities in the sandbox's own user namespace, and no more. Each run
-becomes three processes::
+becomes two processes below the fork server::
 
-    keeper   the fork server's child: it unshares the namespaces, and ends as the snippet ended
-    init     PID 1 of the run's namespace: brings up loopback, mounts a fresh /proc, /tmp and
-             /dev/shm (the run's working folder stays where it was, read-only), reaps;
-             when the snippet ends it exits, and the kernel kills whatever the snippet left
+    init     the server's child, PID 1 of the run's own PID namespace; it unshares network, mount
+             and IPC namespaces, brings up loopback, mounts a fresh /proc, /tmp and /dev/shm (the
+             run's working folder stays where it was, read-only), and reaps; when the snippet ends
+             it exits, and the kernel kills whatever the snippet left before init's end is seen
     snippet  PID 2, with every capability dropped and no way to gain one: plain ``python name.py``
 
-The snippet's wait status goes up a pipe to the keeper, which ends with the same status (exit code
-or signal), so the engine sees what ``python name.py`` would give, once every process of the run has
-ended. SIGTERM to the keeper (the engine's timeout) kills init, and so the whole run; should the
-keeper itself die, init dies too (``PR_SET_PDEATHSIG``).
+Init reports the snippet's wait status on a pipe that the server reads when it reaps init, so the
+engine sees what ``python name.py`` would give, once every process of the run has ended. The
+server stops a run (the engine's timeout) by killing init, which ends its whole namespace; should
+the server end, bubblewrap's own PID namespace ends, and every run's with it.
 
 Pure standard library and ``ctypes`` (``os.unshare`` is 3.12+): one code path on every version.
 """
@@ -22,10 +22,10 @@ import contextlib
 import ctypes
 import fcntl
 import os
-import resource
 import signal
 import socket
 import struct
+from collections.abc import Callable
 
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWPID = 0x00020000, 0x08000000, 0x40000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 0x1, 0x2, 0x4, 0x8, 0x20, 0x1000
@@ -83,75 +83,61 @@ def drop_privileges() -> None:
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-def start_run(workdir: str, keep_fds: tuple[int, ...]) -> None:
-    """Return in the sealed snippet process; the keeper and init above it never return.
+_own_pid_namespace = -1  # the fork server's, to go back to after forking each run's init
 
-    ``keep_fds``: the run's recorder pipe, stdout and stderr, closed in the keeper and init so the
-    engine's pipes end when the snippet (and all it started) ends.
+
+def fork_run(workdir: str, keep_fds: tuple[int, ...], forget: Callable[[], None]) -> tuple[int, int]:
+    """Fork a run's init, PID 1 of a new PID namespace, which forks the snippet.
+
+    In the fork server: (init's PID, the pipe on which init reports the snippet's wait status: see
+    :func:`exit_code`). In the snippet process: (0, -1). Init never returns. ``keep_fds``: the run's
+    recorder pipe, stdout and stderr, closed in init so the engine's pipes end with the snippet;
+    ``forget``: closes in init (and so in the snippet) what the fork server keeps for itself.
     """
-    _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    global _own_pid_namespace
+    if _own_pid_namespace < 0:
+        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     status_read, status_write = os.pipe()
-    keeper_alive, keeper_gone = os.pipe()  # init reads EOF here if the keeper died before PDEATHSIG was set
-    pid = os.fork()
-    if pid:
-        try:
-            for fd in (*keep_fds, status_write, keeper_alive):
-                os.close(fd)
-            _keep(pid, status_read)
-        finally:
-            os._exit(70)  # never back into the fork server's loop
-    os.close(status_read)
-    os.close(keeper_gone)
+    _check(_libc.unshare(CLONE_NEWPID), "unshare")  # the next child is PID 1 of a new namespace
     try:
-        _init(workdir, keep_fds, status_write, keeper_alive)
+        pid = os.fork()
+    finally:
+        if os.getpid() != 1:  # in the server: its next child is its own again
+            _check(_libc.setns(_own_pid_namespace, CLONE_NEWPID), "setns")
+    if pid:
+        os.close(status_write)
+        return pid, status_read
+    try:
+        forget()
+        _close_all_but({0, 1, 2, *keep_fds, status_write})  # other runs' pipes too, so the snippet's are its own
+        _init(workdir, keep_fds, status_write)
     except BaseException as error:  # the engine's fault, not the snippet's: say so on the run's stderr
         os.write(keep_fds[2], f"snippet sandbox: could not seal the run: {error!r}\n".encode())
         os._exit(70)
-    # Only the snippet process gets here.
+    return 0, -1  # only the snippet process gets here
 
 
-def _keep(init: int, status_read: int) -> None:
-    stopped = []
-
-    def stop(*_: object) -> None:  # the engine's timeout (through the fork server): end the whole run
-        stopped.append(True)
-        os.kill(init, signal.SIGKILL)
-
-    signal.signal(signal.SIGTERM, stop)
-    data = b""
-    while chunk := os.read(status_read, _STATUS.size):
-        data += chunk
-    # Init ends only once every process of its namespace has ended: then the run is really over.
-    os.waitpid(init, 0)
-    status = _STATUS.unpack(data)[0] if len(data) == _STATUS.size else None
-    if stopped:
-        _die(signal.SIGKILL)
-    if status is None:
-        os._exit(70)  # init failed before the snippet ended: an engine error, never a snippet's exit
-    if os.WIFSIGNALED(status):
-        _die(os.WTERMSIG(status))
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+def _close_all_but(keep: set[int]) -> None:
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            with contextlib.suppress(OSError):  # the listing's own, closed by now
+                os.close(fd)
 
 
-def _die(number: int) -> None:
-    """End killed by signal ``number``, as the snippet was."""
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if number != signal.SIGKILL:
-        signal.signal(number, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
-    os.kill(os.getpid(), number)
-    os._exit(128 + number)  # a signal that does not kill (SIGCHLD ...): the shell's way to say it
-
-
-def _init(workdir: str, keep_fds: tuple[int, ...], status_write: int, keeper_alive: int) -> None:
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    os.set_blocking(keeper_alive, False)
+def exit_code(status_read: int, init_exit_code: int) -> int:
+    """The run's exit code, as ``python name.py``'s: the snippet's, or init's if it ended first (killed)."""
     try:
-        if os.read(keeper_alive, 1) == b"":
-            os._exit(0)  # the keeper is already gone: the run was stopped
+        os.set_blocking(status_read, False)
+        status = os.read(status_read, _STATUS.size)
     except BlockingIOError:
-        pass
-    os.close(keeper_alive)
+        status = b""
+    finally:
+        os.close(status_read)
+    return os.waitstatus_to_exitcode(_STATUS.unpack(status)[0]) if len(status) == _STATUS.size else init_exit_code
+
+
+def _init(workdir: str, keep_fds: tuple[int, ...], status_write: int) -> None:
+    _check(_libc.unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWIPC), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _fresh_tmp(workdir)
@@ -172,4 +158,4 @@ def _init(workdir: str, keep_fds: tuple[int, ...], status_write: int, keeper_ali
         pid, status = os.waitpid(-1, 0)
         if pid == snippet:
             os.write(status_write, _STATUS.pack(status))
-            os._exit(0)  # the kernel now kills every process left in the run's namespace
+            os._exit(0)  # the kernel now kills every process left in the run's namespace, then init ends
