@@ -2,7 +2,9 @@
 network, see other runs, or leave a process behind; and the build's limits cannot be lifted.
 
 Every hostile sample below tries its escapes and prints what happened; they all run at once,
-forked by a fork server and started afresh, so the whole file takes a few seconds.
+forked by a fork server and started afresh, so the whole file takes a few seconds. Should the
+sandbox fail, they must not harm the machine: they write only paths named with MARKER, which the
+fixture removes, stop every process they start after a minute, and remount nothing outside a sandbox.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ attempt("mkdir", lambda: os.mkdir(os.path.join(victim, "dir")))
 attempt("checkout", lambda: open(os.path.join(checkout, "{marker}.txt"), "w").close())
 attempt("engine", lambda: open(os.path.join(os.environ["PYTHONPATH"], "{marker}.py"), "w").close())
 attempt("cwd", lambda: open("{marker}.txt", "w").close())
-attempt("/dev", lambda: os.remove("/dev/null"))  # and make it a file, that other runs read as their stdin
+attempt("/dev", lambda: open("/dev/{marker}", "w").close())  # then /dev/null, which other runs read as stdin
 sys.path.insert(0, checkout)
 from snippet_engine import cache  # the engine itself, to forge a cache entry
 from pathlib import Path
@@ -138,6 +140,9 @@ MS_REMOUNT, MS_BIND = 0x20, 0x1000
 checkout = os.path.dirname(os.path.dirname(os.environ["PYTHONPATH"]))
 
 def remount(what):
+    if os.getpid() > 3:  # not in a run's own PID namespace: no sandbox. Do not remount this machine's "/"
+        print(what, "NOT SANDBOXED")
+        return
     for target in ("/", checkout):
         result = libc.mount(None, target.encode(), None, ctypes.c_ulong(MS_REMOUNT | MS_BIND), None)
         print(what, "remount", target == "/" and "/" or "checkout", "SUCCEEDED" if result == 0 else "refused")
@@ -270,13 +275,14 @@ def hostile(tmp_path_factory):
         victim_after = {path.name: path.is_file() and path.read_bytes() for path in victim.rglob("*")}
         host_tmp = sorted(name for folder in ("/tmp", "/dev/shm") for name in os.listdir(folder) if MARKER in name)
         stray = [path for path in (ROOT / f"{MARKER}.txt", CHILD_DIR / f"{MARKER}.py") if path.exists()]
+        stray += [Path("/dev", name) for name in os.listdir("/dev") if MARKER in name]
     finally:
         listener.close()
         _kill(_with_marker())
         shutil.rmtree(victim, ignore_errors=True)
         for path in (ROOT / f"{MARKER}.txt", CHILD_DIR / f"{MARKER}.py"):
             path.unlink(missing_ok=True)
-        for folder in ("/tmp", "/dev/shm"):
+        for folder in ("/tmp", "/dev/shm", "/dev"):
             for name in os.listdir(folder):
                 if MARKER in name:
                     Path(folder, name).unlink()
