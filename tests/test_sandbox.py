@@ -42,6 +42,16 @@ MARKER = f"hostile-{uuid.uuid4().hex[:12]}"  # in every process a hostile sample
 
 pytestmark = pytest.mark.skipif(not sandbox.enabled(), reason="no sandbox can start here")
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _after_the_snippet_batch():
+    """Start no process while the suite's snippet batch runs: it would make the batch's lines late."""
+    import conftest
+
+    if conftest._batch is not None:
+        conftest._batch.join()
+
+
 # {victim}: a folder inside the checkout (outside /tmp, which the sandbox does not share).
 WRITES = """
 import errno, os, sys
