@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import shutil
 import socket
 import tempfile
@@ -37,7 +36,7 @@ class ForkServer:
     def __init__(self, interpreter: Interpreter, env: dict[str, str]):
         self.interpreter, self.env = interpreter, env
         self.sandboxed = sandbox.enabled()
-        self._runs_dir = tempfile.mkdtemp(prefix="snippet-runs-")
+        self._runs_dir: str | None = None  # made on first use: many servers are made and never used
         self._ids = itertools.count(1)
         self._started: dict[int, asyncio.Future[int]] = {}
         self._exited: dict[int, asyncio.Future[int]] = {}
@@ -49,7 +48,8 @@ class ForkServer:
     @property
     def runs_dir(self) -> str:
         """Where ``run_snippet`` puts each run's copy of its snippet: the server sees it read-only."""
-        os.makedirs(self._runs_dir, exist_ok=True)  # again after close(), if the server is used again
+        if self._runs_dir is None:  # again after close(), if the server is used again
+            self._runs_dir = tempfile.mkdtemp(prefix="snippet-runs-")
         return self._runs_dir
 
     async def _ensure_started(self) -> None:
@@ -102,7 +102,9 @@ class ForkServer:
             self._socket.send(json.dumps({"kill": run_id}).encode())
 
     async def close(self) -> None:
-        shutil.rmtree(self._runs_dir, ignore_errors=True)
+        if self._runs_dir is not None:
+            shutil.rmtree(self._runs_dir, ignore_errors=True)
+            self._runs_dir = None
         if self._socket is None:
             return
         self._reader.cancel()

@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -546,3 +547,24 @@ def test_a_symbolic_link_in_snippets_is_not_run(tmp_path):
     run = asyncio.run(run_snippet(tmp_path / "link.py", find(PYTHON), timeout=5, max_lines=10, max_bytes=1000))
     assert run.problem == "is a symbolic link; a snippet is a plain file"
     assert run.lines == []
+
+
+def test_fork_servers_leave_no_folders_behind(tmp_path):
+    def folders() -> set[str]:
+        return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("snippet-runs-")}
+
+    before = folders()
+    snippet = tmp_path / "hello.py"
+    snippet.write_text("print('hello')\n")
+    snippet.with_suffix(".out").write_text("0.00 | hello\n")
+
+    async def check() -> list:
+        unused = [ForkServer(find(PYTHON), environment()) for _ in range(3)]  # as batch makes them, one per job
+        try:
+            return await batch.check_many([snippet] * 3, (PYTHON,), use_cache=False)
+        finally:
+            await asyncio.gather(*(server.close() for server in unused))
+
+    outcomes = asyncio.run(check())
+    assert all(outcome.ok for outcome in outcomes), [outcome.problems for outcome in outcomes]
+    assert folders() == before
