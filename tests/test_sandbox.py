@@ -412,9 +412,11 @@ def test_a_killed_check_leaves_no_process_behind(tmp_path):
     """SIGKILL a check while its runs are going: its sandboxes, fork servers and runs all end with it."""
     slow = "import subprocess, time\nsubprocess.Popen(['sleep', '59'])\ntime.sleep(30)\n"
     project = _project(tmp_path, {"slow.py": slow})
+    (tmp_path / "tmp").mkdir()  # where the killed check leaves its runs' folders: it cannot remove them
     check = subprocess.Popen(
         [sys.executable, "-m", "snippet_engine", "check"], cwd=project,
-        env={**os.environ, "SNIPPET_PROJECT_ROOT": str(project), "SNIPPET_CACHE_DIR": str(tmp_path / "cache")},
+        env={**os.environ, "SNIPPET_PROJECT_ROOT": str(project), "SNIPPET_CACHE_DIR": str(tmp_path / "cache"),
+             "TMPDIR": str(tmp_path / "tmp")},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
