@@ -32,6 +32,7 @@ from .run import Line, Run, TaskRecord
 _MARKS = {"out": "|", "err": "!"}
 _STREAMS = {mark: stream for stream, mark in _MARKS.items()}
 SETTINGS_KEYS = {"exit", "timeout", "python"}
+MAX_TIMEOUT = 60  # seconds: the ceiling of a snippet's `# timeout:`
 _LINE = re.compile(r" *(\d+\.\d+) ([|!])(~)?(?: (.*))?", re.DOTALL)
 _MINOR = re.compile(r"\d+\.\d+")
 
@@ -146,14 +147,18 @@ def _setting(expected: Expected, key: str, value: str, where: str) -> None:
             expected.exit = int(value)
         elif key == "timeout":
             expected.timeout = float(value)
-            if not 0 < expected.timeout < math.inf:
+            if not 0 < expected.timeout <= MAX_TIMEOUT:  # no sample may hang a build
                 raise ValueError
         elif _MINOR.fullmatch(value):
             expected.python = value
         else:
             raise ValueError
     except ValueError:
-        wanted = {"exit": "a whole number", "timeout": "seconds, above 0", "python": "a version like 3.12"}[key]
+        wanted = {
+            "exit": "a whole number",
+            "timeout": f"seconds, above 0 and at most {MAX_TIMEOUT}",
+            "python": "a version like 3.12",
+        }[key]
         raise ExpectedFileError(f"{where}: '# {key}:' takes {wanted}, got {value!r}") from None
 
 

@@ -36,6 +36,7 @@ from markdown_exec import base_format
 from . import batch, config
 from . import timeline as timelines
 from .config import ConfigError, discover, settings, shown
+from .confine import outside
 from .expected import Expected, ExpectedFileError, Variant, parse, path_for
 from .interpreters import missing
 
@@ -146,6 +147,8 @@ def _note_left_out(mkdocs_config: Any) -> None:
 
 
 def _outcomes(name: str) -> list[batch.Outcome]:
+    if reason := outside(name, settings().snippets_dir):
+        raise SnippetProblem(reason)
     snippet = settings().snippets_dir / name
     if not snippet.is_file():
         folder = settings().snippets_dir.name

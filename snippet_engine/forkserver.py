@@ -4,6 +4,10 @@ A fresh ``python`` spends most of a short snippet's CPU time starting up and imp
 asyncio; on a 2-core machine running 180 snippets that start-up, not the snippets' waits,
 would set the suite's time. ``child/_snippet_forkserver.py`` pays it once per version.
 ``record`` never uses this: expected output always comes from real ``python name.py`` runs.
+
+Each server runs in a sandbox of its own (``sandbox.py``) where one can start; it sees the runs'
+working folders (below :attr:`ForkServer.runs_dir`) read-only, and seals each run in namespaces
+of its own, so a run is stopped by a message to the server, never by a PID.
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import shutil
 import socket
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from . import sandbox
 from .interpreters import Interpreter
 
 SERVER = Path(__file__).parent / "child" / "_snippet_forkserver.py"
@@ -27,6 +35,8 @@ class ForkServerError(RuntimeError):
 class ForkServer:
     def __init__(self, interpreter: Interpreter, env: dict[str, str]):
         self.interpreter, self.env = interpreter, env
+        self.sandboxed = sandbox.enabled()
+        self._runs_dir: str | None = None  # made on first use: many servers are made and never used
         self._ids = itertools.count(1)
         self._started: dict[int, asyncio.Future[int]] = {}
         self._exited: dict[int, asyncio.Future[int]] = {}
@@ -35,14 +45,25 @@ class ForkServer:
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
 
+    @property
+    def runs_dir(self) -> str:
+        """Where ``run_snippet`` puts each run's copy of its snippet: the server sees it read-only."""
+        if self._runs_dir is None:  # again after close(), if the server is used again
+            self._runs_dir = tempfile.mkdtemp(prefix="snippet-runs-")
+        return self._runs_dir
+
     async def _ensure_started(self) -> None:
         async with self._lock:
             if self._socket is not None:
                 return
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            argv = [self.interpreter.executable, "-s", "-u", str(SERVER), str(theirs.fileno())]
+            if self.sandboxed:
+                argv = sandbox.command(
+                    [*argv, "--sandboxed"], chdir="/tmp", read_only=(self.runs_dir,), privileged=True
+                )
             self._process = await asyncio.create_subprocess_exec(
-                self.interpreter.executable, "-s", "-u", str(SERVER), str(theirs.fileno()),
-                env=self.env, pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL,
+                *argv, env=self.env, pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
             theirs.close()
             ours.setblocking(False)
@@ -61,8 +82,11 @@ class ForkServer:
             if not future.done():
                 future.set_exception(ForkServerError(f"the fork server of Python {self.interpreter.version} stopped"))
 
-    async def launch(self, script: str, cwd: str, fds: tuple[int, int, int]) -> tuple[int, asyncio.Future[int]]:
-        """Start ``script`` in ``cwd`` with the recorder pipe, stdout and stderr ``fds``: (pid, its exit code)."""
+    async def launch(
+        self, script: str, cwd: str, fds: tuple[int, int, int]
+    ) -> tuple[Callable[[], None], asyncio.Future[int]]:
+        """Start ``script`` in ``cwd`` (below :attr:`runs_dir`) with the recorder pipe, stdout and stderr
+        ``fds``: a function that kills the run and all it started, and the run's exit code."""
         await self._ensure_started()
         loop = asyncio.get_running_loop()
         run_id = next(self._ids)
@@ -70,9 +94,17 @@ class ForkServer:
         exited = self._exited[run_id] = loop.create_future()
         message = json.dumps({"id": run_id, "script": script, "cwd": cwd}).encode()
         socket.send_fds(self._socket, [message], list(fds))
-        return await started, exited
+        await started
+        return lambda: self._kill(run_id), exited
+
+    def _kill(self, run_id: int) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # a server that is gone has ended its runs too
+            self._socket.send(json.dumps({"kill": run_id}).encode())
 
     async def close(self) -> None:
+        if self._runs_dir is not None:
+            shutil.rmtree(self._runs_dir, ignore_errors=True)
+            self._runs_dir = None
         if self._socket is None:
             return
         self._reader.cancel()

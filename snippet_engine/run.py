@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import json
 import os
 import re
 import shutil
 import signal
+import stat
 import struct
 import tempfile
 import time
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .child._snippet_recorder import FRAME, MARK  # the wire format, as the child writes it
 from .forkserver import ForkServer, ForkServerError
 from .interpreters import Interpreter
@@ -33,6 +36,7 @@ _START = 4
 _STREAMS = {1: "out", 2: "err"}
 SNIPPET_HOME = "/path/to"  # where tracebacks say the snippet lives, as on a reader's machine
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
+MAX_LINE = 10_000  # characters: a run printing a longer line is stopped, as one printing too many bytes
 
 
 @dataclass
@@ -116,6 +120,8 @@ class _Recorder:
             return
         start, so_far = self.partial[stream] or (stamp, "")
         pieces = (so_far + text).split("\n")
+        if any(len(piece) > MAX_LINE for piece in pieces):
+            raise _TooMuchOutput(f"printed a line of more than {MAX_LINE:,} characters")
         for piece in pieces[:-1]:
             self._line(stream, start, piece)
             start = stamp
@@ -264,21 +270,24 @@ async def run_snippet(
     """
     run = Run(python=interpreter.version)
     recorder = _Recorder(run, max_lines, max_bytes, on_start)
-    workdir = tempfile.mkdtemp(prefix="snippet-")
+    if stat.S_ISLNK(os.lstat(snippet).st_mode):  # its target, any file on the machine, would be run and shown
+        run.problem = "is a symbolic link; a snippet is a plain file"
+        return run
+    workdir = tempfile.mkdtemp(prefix="snippet-", dir=server.runs_dir if server else None)
     shutil.copy(snippet, workdir)
     # The recorder's task channel, and one pipe for both stdout and stderr: as on a terminal,
     # whatever is written to either comes in the order it was written.
     pipes = [os.pipe() for _ in range(2)]
     unread = [read_end for read_end, _ in pipes]
     started = time.monotonic()
-    pid, exited, transports = None, None, []
+    stop, exited, transports = None, None, []
     try:
         try:
             write_ends = (pipes[0][1], pipes[1][1], pipes[1][1])  # channel, stdout, stderr
             if server is None:
-                pid, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
+                stop, exited = await _start_afresh(snippet.name, workdir, interpreter, write_ends)
             else:
-                pid, exited = await server.launch(snippet.name, workdir, write_ends)
+                stop, exited = await server.launch(snippet.name, workdir, write_ends)
         finally:
             for _, write_end in pipes:
                 os.close(write_end)  # the child has its own copies: EOF when it exits
@@ -301,8 +310,8 @@ async def run_snippet(
                 )
         except TimeoutError:
             run.problem = f"timed out after {timeout:g} s"
-        except _TooMuchOutput:
-            run.problem = f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
+        except _TooMuchOutput as error:
+            run.problem = str(error) or f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
     except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:
@@ -312,7 +321,7 @@ async def run_snippet(
             os.close(read_end)
         if exited is not None:
             if not exited.done():
-                _kill_group(pid)
+                stop()
             run.returncode = await exited
         shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
@@ -327,15 +336,49 @@ async def run_snippet(
 
 async def _start_afresh(
     script: str, workdir: str, interpreter: Interpreter, fds: tuple[int, int, int]
-) -> tuple[int, asyncio.Future[int]]:
+) -> tuple[Callable[[], None], asyncio.Future[int]]:
+    """``python -s -u script`` in ``workdir``: a function that kills it and all it started, and its exit code."""
     channel, stdout, stderr = fds
-    process = await asyncio.create_subprocess_exec(
-        interpreter.executable, "-s", "-u", script,
-        cwd=workdir, env=environment(channel), pass_fds=(channel,),
-        stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-        start_new_session=True,  # so a timeout can stop the snippet's own children too
-    )  # fmt: skip
-    return process.pid, asyncio.ensure_future(process.wait())
+    argv = [interpreter.executable, "-s", "-u", script]
+    if not sandbox.enabled():
+        status_read = None
+        keep: tuple[int, ...] = (channel,)
+    else:  # in a sandbox of its own; _snippet_run.py reports the real wait status, not bwrap's 128+N
+        status_read, status_write = os.pipe()
+        argv = sandbox.command(
+            [interpreter.executable, "-I", "-S", str(CHILD_DIR / "_snippet_run.py"), str(status_write), *argv],
+            chdir=workdir, read_only=(workdir,),
+        )  # fmt: skip
+        keep = (channel, status_write)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=workdir, env=environment(channel), pass_fds=keep,
+            stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            start_new_session=True,  # so a timeout can stop the snippet's own children too
+        )  # fmt: skip
+    except BaseException:
+        if status_read is not None:
+            os.close(status_read)
+        raise
+    finally:
+        if status_read is not None:
+            os.close(status_write)
+    return functools.partial(_kill_group, process.pid), asyncio.ensure_future(_exit_code(process, status_read))
+
+
+async def _exit_code(process: asyncio.subprocess.Process, status_read: int | None) -> int:
+    returncode = await process.wait()
+    if status_read is None:
+        return returncode
+    try:
+        os.set_blocking(status_read, False)
+        with contextlib.suppress(BlockingIOError):
+            status = os.read(status_read, 4)
+            if len(status) == 4:  # else the sandbox was killed (a timeout) before the snippet ended
+                return os.waitstatus_to_exitcode(struct.unpack("<i", status)[0])
+        return returncode
+    finally:
+        os.close(status_read)
 
 
 def _kill_group(pid: int) -> None:
