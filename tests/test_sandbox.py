@@ -28,7 +28,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from markdown_exec import ExecutionError
 
 from snippet_engine import batch, fence, sandbox
 from snippet_engine.config import settings
@@ -500,7 +499,7 @@ def test_a_fence_path_outside_snippets_is_refused(tmp_path, monkeypatch, name, r
 
     monkeypatch.setattr(batch, "is_known", never)
     monkeypatch.setattr(batch, "check_all", never)
-    with pytest.raises(ExecutionError, match=re.escape(reason)):
+    with pytest.raises(fence.SnippetProblem, match=re.escape(reason)):
         fence.render(name)
 
 
@@ -508,7 +507,7 @@ def test_a_fence_path_outside_snippets_is_refused(tmp_path, monkeypatch, name, r
 def test_a_snippet_timeout_has_a_ceiling(tmp_path, value):
     out = tmp_path / "slow.out"
     out.write_text(f"# exit: 1\n# timeout: {value}\n0.00 | hi\n")
-    message = f"slow.out:2: timeout must be a number of seconds above 0, at most 60: {value!r}"
+    message = f"slow.out:2: '# timeout:' takes seconds, above 0 and at most 60, got {value!r}"
     with pytest.raises(ExpectedFileError, match=re.escape(message)):
         parse(out)
     out.write_text("# timeout: 60\n0.00 | hi\n")
