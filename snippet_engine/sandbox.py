@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 log = logging.getLogger("mkdocs.plugins.snippet_engine")
 
@@ -34,15 +35,29 @@ class SandboxUnavailable(OSError):
     """No sandbox can start, and ``CI`` is set: checking unsandboxed there would hide the problem."""
 
 
+ENGINE_DIR = str(Path(__file__).resolve().parent)
+
+
 def command(argv: list[str], *, chdir: str, read_only: tuple[str, ...] = (), privileged: bool = False) -> list[str]:
     """``argv`` in a new sandbox, started in ``chdir``, with the ``read_only`` folders of the private /tmp.
+
+    The engine's own files and the interpreter ``argv[0]`` stay visible, read-only, wherever they
+    are: a checkout or its virtual environment may itself lie below /tmp (``mktemp -d``, as in CI).
 
     ``privileged``: keep capabilities within the sandbox's own user namespace (the fork server needs
     them to give each run namespaces of its own, then drops them); else none at all.
     """
-    binds = [arg for folder in read_only for arg in ("--ro-bind", folder, folder)]
+    needed = [*read_only, ENGINE_DIR, *_installation(argv[0])]
+    binds = [arg for folder in dict.fromkeys(needed) for arg in ("--ro-bind", folder, folder)]
     caps = ["--cap-add", "ALL"] if privileged else ["--cap-drop", "ALL"]  # within its own user namespace
     return [BWRAP, *_COMMON, *binds, *caps, "--chdir", chdir, "--", *argv]
+
+
+def _installation(executable: str) -> list[str]:
+    """The folders an interpreter needs that a private /tmp could hide: its environment's and its own."""
+    path = Path(executable).absolute()
+    folders = [path.parent.parent, path.resolve().parent.parent]  # a venv's root, the real installation
+    return [str(folder) for folder in folders if folder.is_relative_to("/tmp")]
 
 
 @functools.cache
