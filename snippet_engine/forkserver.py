@@ -72,15 +72,21 @@ class ForkServer:
 
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
-        while message := await loop.sock_recv(self._socket, 256):
-            kind, run_id, value = message.decode().split()
-            futures = self._started if kind == "started" else self._exited
-            future = futures.pop(int(run_id))
-            if not future.done():
-                future.set_result(int(value))
-        for future in (*self._started.values(), *self._exited.values()):  # the server died
-            if not future.done():
-                future.set_exception(ForkServerError(f"the fork server of Python {self.interpreter.version} stopped"))
+        try:
+            while message := await loop.sock_recv(self._socket, 256):
+                kind, run_id, value = message.decode().split()
+                futures = self._started if kind == "started" else self._exited
+                future = futures.pop(int(run_id))
+                if not future.done():
+                    future.set_result(int(value))
+        except ConnectionError:
+            pass  # it died: as at the end of its messages
+        finally:
+            for future in (*self._started.values(), *self._exited.values()):  # the server stopped
+                if not future.done():
+                    future.set_exception(
+                        ForkServerError(f"the fork server of Python {self.interpreter.version} stopped")
+                    )
 
     async def launch(
         self, script: str, cwd: str, fds: tuple[int, int, int]
@@ -90,11 +96,22 @@ class ForkServer:
         await self._ensure_started()
         loop = asyncio.get_running_loop()
         run_id = next(self._ids)
+        if self._reader.done():  # it stopped before this run: nothing would ever answer
+            raise ForkServerError(f"the fork server of Python {self.interpreter.version} stopped")
         started = self._started[run_id] = loop.create_future()
         exited = self._exited[run_id] = loop.create_future()
         message = json.dumps({"id": run_id, "script": script, "cwd": cwd}).encode()
-        socket.send_fds(self._socket, [message], list(fds))
-        await started
+        try:
+            socket.send_fds(self._socket, [message], list(fds))
+        except OSError as error:
+            raise ForkServerError(f"the fork server of Python {self.interpreter.version} stopped: {error}") from None
+        try:
+            await started
+        except ForkServerError:
+            self._exited.pop(run_id, None)
+            if exited.done():
+                exited.exception()  # said once, by the raise below: not again as "never retrieved"
+            raise
         return lambda: self._kill(run_id), exited
 
     def _kill(self, run_id: int) -> None:

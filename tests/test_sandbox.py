@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from snippet_engine import batch, fence, sandbox
+from snippet_engine import batch, fence, forkserver, sandbox
 from snippet_engine.config import settings
 from snippet_engine.expected import ExpectedFileError, parse
 from snippet_engine.forkserver import SERVER, ForkServer
@@ -569,3 +569,36 @@ def test_fork_servers_leave_no_folders_behind(tmp_path):
     outcomes = asyncio.run(check())
     assert all(outcome.ok for outcome in outcomes), [outcome.problems for outcome in outcomes]
     assert folders() == before
+
+
+def test_a_fork_server_that_cannot_start_fails_its_runs_instead_of_hanging(tmp_path, monkeypatch):
+    """A server that dies at once (here: its script is missing) must not leave the batch waiting forever."""
+    monkeypatch.setattr(forkserver, "SERVER", tmp_path / "no-such-server.py")
+    snippet = tmp_path / "hello.py"
+    snippet.write_text("print('hello')\n")
+
+    async def one_run() -> Run:
+        server = ForkServer(find(PYTHON), environment())
+        try:
+            return await run_snippet(snippet, find(PYTHON), timeout=30, max_lines=10, max_bytes=1000, server=server)
+        finally:
+            await server.close()
+
+    started = time.monotonic()
+    run = asyncio.run(asyncio.wait_for(one_run(), 20))
+    assert "fork server" in (run.problem or ""), run
+    assert time.monotonic() - started < 10
+
+
+def test_the_engine_and_the_interpreter_stay_visible_when_they_lie_below_tmp(tmp_path):
+    """A checkout made with `mktemp -d` (as CI's is) has its engine and venv below the sandbox's private /tmp."""
+    venv_python = tmp_path / "venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)
+    argv = sandbox.command([str(venv_python), "-c", "pass"], chdir="/")
+    binds = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
+    assert str(tmp_path / "venv") in binds
+    assert sandbox.ENGINE_DIR in binds
+    if sandbox.enabled():
+        done = subprocess.run([*argv[:-3], str(venv_python), "-c", "print('ran')"], capture_output=True, text=True)
+        assert done.stdout == "ran\n", done.stderr
