@@ -18,6 +18,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from .config import ConfigError, settings
+
 log = logging.getLogger("mkdocs.plugins.snippet_engine")
 
 BWRAP = "bwrap"
@@ -47,10 +49,18 @@ def command(argv: list[str], *, chdir: str, read_only: tuple[str, ...] = (), pri
     ``privileged``: keep capabilities within the sandbox's own user namespace (the fork server needs
     them to give each run namespaces of its own, then drops them); else none at all.
     """
-    needed = [*read_only, ENGINE_DIR, *_installation(argv[0])]
+    needed = [*read_only, *_project(), ENGINE_DIR, *_installation(argv[0])]
     binds = [arg for folder in dict.fromkeys(needed) for arg in ("--ro-bind", folder, folder)]
     caps = ["--cap-add", "ALL"] if privileged else ["--cap-drop", "ALL"]  # within its own user namespace
     return [BWRAP, *_COMMON, *binds, *caps, "--chdir", chdir, "--", *argv]
+
+
+def _project() -> list[str]:
+    """The checkout being checked, seen read-only wherever it lies (/tmp included): as everywhere else."""
+    try:
+        return [str(settings().root)]
+    except ConfigError:
+        return []  # no project (a test's own small runs): nothing more to show
 
 
 def _installation(executable: str) -> list[str]:

@@ -594,7 +594,7 @@ def test_the_engine_and_the_interpreter_stay_visible_when_they_lie_below_tmp(tmp
     """A checkout made with `mktemp -d` (as CI's is) has its engine and venv below the sandbox's private /tmp."""
     venv_python = tmp_path / "venv" / "bin" / "python"
     venv_python.parent.mkdir(parents=True)
-    venv_python.symlink_to(sys.executable)
+    venv_python.symlink_to(os.path.realpath(sys.executable))
     argv = sandbox.command([str(venv_python), "-c", "pass"], chdir="/")
     binds = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
     assert str(tmp_path / "venv") in binds
