@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import fcntl
 import os
+import re
 import signal
 import socket
 import struct
@@ -55,14 +56,27 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _fresh_tmp(workdir: str) -> None:
-    """A private /tmp and /dev/shm for this run, with ``workdir`` (below /tmp, maybe) back in place, read-only."""
-    kept = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
+    """A private /tmp and /dev/shm for this run, with ``workdir`` (below /tmp, maybe) back in place, read-only.
+
+    So are the folders the sandbox showed below /tmp (the checkout, the engine, a virtual environment,
+    when a clone lies there): a run sees the same machine as the fork server, less its /tmp.
+    """
+    shown = sorted({*_mounts_below_tmp(), workdir}, key=len)
+    kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in shown}
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    os.makedirs(workdir, exist_ok=True)
-    _mount(f"/proc/self/fd/{kept}", workdir, None, MS_BIND)
-    _mount("none", workdir, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    os.close(kept)
+    for path, fd in kept.items():
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+
+
+def _mounts_below_tmp() -> list[str]:
+    with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
+        points = [line.split()[4] for line in mounts]
+    decoded = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), point) for point in points]
+    return [point for point in decoded if point.startswith("/tmp/")]
 
 
 def bring_up_loopback() -> None:
