@@ -18,6 +18,7 @@ pipe of its own. The snippet file itself stays plain Python.
 
 import io
 import json
+import mmap
 import os
 import struct
 import sys
@@ -53,11 +54,29 @@ def _queue_wait():
         pid = pending.pop()
         found = []
         try:
-            _seen[pid] = _process_wait(int(pid), found)
+            _seen[pid] = max(_seen.get(pid, 0.0), _process_wait(pid, found))
         except OSError:
             continue  # it has ended: its last value stays in _seen
         pending.extend(found)
+    if _reports is not None:  # what processes forked from this one said of themselves as they ended
+        for pid, waited in _REPORT.iter_unpack(_reports):
+            if pid:
+                _seen[pid] = max(_seen.get(pid, 0.0), waited)
     return total + sum(_seen.values())
+
+
+def _report_own_wait():
+    """In a process forked from the snippet's (a ``multiprocessing`` worker, say): leave its CPU queue
+    wait where the snippet's process reads it. Called on every flush of stdout and stderr, so also
+    right before such a worker ends (``multiprocessing`` flushes them then), when its /proc files go."""
+    pid = os.getpid()
+    if _reports is None or pid == _main_pid:
+        return
+    try:
+        waited = _process_wait(pid, [])
+    except OSError:
+        return
+    _REPORT.pack_into(_reports, (pid % _REPORT_SLOTS) * _REPORT.size, pid, waited)
 
 
 def _process_wait(pid, children):
@@ -66,7 +85,7 @@ def _process_wait(pid, children):
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             total += int(_read(f"/proc/{pid}/task/{tid}/schedstat").split()[1])
-            children.extend(_read(f"/proc/{pid}/task/{tid}/children").split())
+            children.extend(map(int, _read(f"/proc/{pid}/task/{tid}/children").split()))
         except (OSError, IndexError, ValueError):
             pass  # a thread that just ended
     return total / 1e9
@@ -87,6 +106,10 @@ def _read(path):
 
 _children = []
 _seen = {}  # pid -> the CPU queue wait last seen of a process the run started
+_REPORT = struct.Struct("<qd")  # pid, its CPU queue wait: one slot of the table below
+_REPORT_SLOTS = 64
+_reports = None  # memory shared with the processes forked from the snippet's, made by install()
+_main_pid = None
 _open = {}  # /proc path -> its open file descriptor
 
 
@@ -128,6 +151,10 @@ class _FramedWriter(io.RawIOBase):
 
     def isatty(self):
         return False
+
+    def flush(self):
+        super().flush()
+        _report_own_wait()
 
     def close(self):
         self.flush()
@@ -235,8 +262,10 @@ def _record_tasks():
 
 def install(task_fd):
     """Record from now on: output on file descriptors 1 and 2, tasks on ``task_fd``; the clock starts here."""
-    global _task_fd, _start, _delay_at_start
+    global _task_fd, _start, _delay_at_start, _reports, _main_pid
     _task_fd = task_fd
+    _main_pid = os.getpid()
+    _reports = mmap.mmap(-1, _REPORT.size * _REPORT_SLOTS)  # shared: forked processes write, this one reads
     os.register_at_fork(after_in_child=_after_fork)
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
