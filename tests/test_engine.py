@@ -259,9 +259,10 @@ def test_time_spent_waiting_for_a_cpu_is_measured_and_not_counted_as_late(tmp_pa
         print("done")
     """
     snippet = write(tmp_path, "starved.py", code, expected="0.30 | done\n")
-    competitor = subprocess.Popen([sys.executable, "-c", "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"])
+    spin = "import os\nos.sched_setaffinity(0, {0})\nprint('spinning', flush=True)\nwhile True: pass"
+    competitor = subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.1)
+        assert competitor.stdout.readline() == "spinning\n"  # on CPU 0 before the snippet starts
         run = asyncio.run(run_snippet(snippet, find(PYTHON), timeout=10, max_lines=10, max_bytes=1000))
     finally:
         competitor.kill()
