@@ -268,13 +268,12 @@ def test_time_spent_waiting_for_a_cpu_is_measured_and_not_counted_as_late(tmp_pa
         competitor.kill()
         competitor.wait()
     (line,) = run.lines
-    assert line.time > 0.45, "sharing one CPU with a busy process should have made it late"
-    assert line.delay > 0.15
-    assert 0.25 < line.time - line.delay < 0.42
+    assert line.delay > 0.02, "sharing one CPU with a busy process, it must have waited for it"
+    assert 0.25 < line.time - line.delay < 0.42, "all its lateness is the measured wait"
     conf = settings()
     assert compare(run, parse(snippet.with_suffix(".out")), PYTHON, conf) == []
-    ran_alone_late = Run(run.python, [Line(line.time, "out", "done")], returncode=0)  # the same lateness, unexplained
-    assert "appeared at" in "".join(compare(ran_alone_late, parse(snippet.with_suffix(".out")), PYTHON, conf))
+    unexplained = Run(run.python, [Line(0.45, "out", "done")], returncode=0)  # as late, and no wait to say why
+    assert "appeared at" in "".join(compare(unexplained, parse(snippet.with_suffix(".out")), PYTHON, conf))
 
 
 def test_a_timing_miss_is_checked_again_and_a_text_miss_is_not(tmp_path, monkeypatch, caplog):

@@ -114,7 +114,10 @@ _open = {}  # /proc path -> its open file descriptor
 
 
 def _stamp():
-    return time.monotonic() - _start, _queue_wait() - _delay_at_start
+    """(seconds since start, CPU queue wait until then): the wait is read first, so a wait that comes
+    between the two readings only makes the time late, never takes the time below the true one."""
+    waited = _queue_wait() - _delay_at_start
+    return time.monotonic() - _start, waited
 
 
 def _after_fork():
