@@ -96,7 +96,7 @@ async def check_many(
     limit = asyncio.Semaphore(conf.concurrency)
     # Admission: a run's start-up (fork, set-up) is its busiest moment; only as many as there are
     # CPUs start at once, so runs do not starve each other at the beginning of a batch.
-    starting = asyncio.Semaphore(_starting_at_once())
+    starting = asyncio.Semaphore(max(os.cpu_count() or 1, 1))
     # SNIPPET_FRESH_PROCESSES=1 starts every run as a new `python name.py`, as `record` always does.
     fresh = run_mode()["processes"] == "fresh"
     servers = {} if fresh else {job[1]: ForkServer(job[1], environment()) for job in jobs}
@@ -104,11 +104,22 @@ async def check_many(
     async def check(outcome: Outcome, interpreter: Interpreter, run_key: str) -> None:
         async with limit:
             await starting.acquire()
-            outcome.run = await run_snippet(
-                outcome.snippet, interpreter, timeout=outcome.expected.timeout or conf.timeout,
-                max_lines=conf.max_lines, max_bytes=conf.max_bytes, server=servers.get(interpreter),
-                on_start=starting.release,
-            )  # fmt: skip
+            released = False
+
+            def release() -> None:  # once: when the snippet's code starts, or when the run ends before
+                nonlocal released
+                if not released:
+                    released = True
+                    starting.release()
+
+            try:
+                outcome.run = await run_snippet(
+                    outcome.snippet, interpreter, timeout=outcome.expected.timeout or conf.timeout,
+                    max_lines=conf.max_lines, max_bytes=conf.max_bytes, server=servers.get(interpreter),
+                    on_start=release,
+                )  # fmt: skip
+            finally:
+                release()
         outcome.problems = compare(outcome.run, outcome.expected, outcome.minor, conf)
         _memo[run_key] = outcome
         if outcome.ok:
@@ -141,11 +152,6 @@ async def check_many(
 
 def _timing_only(problem: str) -> bool:
     return isinstance(problem, TimingProblem)
-
-
-def _starting_at_once() -> int:
-    override = os.environ.get("SNIPPET_STARTING_AT_ONCE")  # for benchmarks/ to compare
-    return int(override) if override else max(os.cpu_count() or 1, 1)
 
 
 def is_known(snippet: Path, minors: tuple[str, ...] | None = None) -> bool:

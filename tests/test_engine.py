@@ -354,6 +354,19 @@ def test_unchanged_snippet_is_not_run_twice_but_a_failure_is(tmp_path, monkeypat
     assert not batch.is_known(good, (PYTHON,))
 
 
+def test_runs_that_end_before_they_start_do_not_hold_up_the_batch(tmp_path):
+    """Symbolic links are refused before any process starts: more of them than CPUs must not stall the rest."""
+    target = write(tmp_path, "target.py", "print('hi')\n", expected="0.00 | hi\n")
+    links = []
+    for n in range((os.cpu_count() or 1) + 2):
+        link = tmp_path / f"link{n}.py"
+        link.symlink_to(target)
+        link.with_suffix(".out").write_text("0.00 | hi\n")
+        links.append(link)
+    outcomes = asyncio.run(asyncio.wait_for(batch.check_many([*links, target], (PYTHON,), use_cache=False), 30))
+    assert [o.ok for o in outcomes] == [False] * len(links) + [True]
+
+
 def test_missing_expected_output_says_how_to_record(tmp_path):
     snippet = write(tmp_path, "new.py", "print('hi')\n")
     (outcome,) = asyncio.run(batch.check_many([snippet], (PYTHON,)))
