@@ -609,6 +609,20 @@ def test_record_and_check_tasks_whose_names_a_plain_line_cannot_hold(tmp_path, m
     assert outcome.ok, outcome.problems
 
 
+def test_record_never_writes_a_time_before_the_start(tmp_path):
+    """CPU waits are summed over threads and processes, so they can exceed the time they are taken from."""
+    from snippet_engine.record import _earliest
+    from snippet_engine.run import TaskRecord
+
+    runs = [Run("3.11.7", [Line(0.0, "out", "False", delay=0.02)], [TaskRecord("Task-1", "main()", 0.01, 0.0, "done")])]
+    runs[0].tasks[0].created_delay = runs[0].tasks[0].finished_delay = 0.03
+    best = _earliest(runs)
+    assert (best.lines[0].time, best.tasks[0].created, best.tasks[0].finished) == (0.0, 0.0, 0.0)
+    path = tmp_path / "x.out"
+    path.write_text(render(Expected(path, variants=[Variant(None, best.lines, best.tasks)])))
+    assert parse(path).variants[0].lines[0].time == 0.0  # a file record writes can be read back
+
+
 def test_contributing_names_a_real_test_for_every_case():
     """CONTRIBUTING's decision table and "What the engine refuses" name tests that exist."""
     text = (ROOT / "CONTRIBUTING.md").read_text()
