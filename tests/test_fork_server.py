@@ -10,6 +10,7 @@ of each case are also asserted outright, so that two runs wrong in the same way 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import textwrap
 
@@ -198,7 +199,9 @@ def both_ways(tmp_path_factory) -> dict[tuple[str, str, str], tuple]:
                     await server.close()
         return dict(results)
 
-    return asyncio.run(everything())
+    # In a thread of its own: the browser tests' Playwright keeps a loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, everything()).result()
 
 
 def versions() -> list:
