@@ -116,17 +116,19 @@ def _earliest(runs: list[Run]) -> Run:
 
     A line comes late on a busy machine by about the time its run waited for a CPU; that wait
     is taken off, so a sample recorded while the machine is busy still gets an idle run's times.
+    Never below 0 s, where the snippet's code starts: the waits are summed over the run's threads
+    and processes, so they can exceed the time itself.
     """
     best = copy.deepcopy(runs[0])
     for index, line in enumerate(best.lines):
-        line.time = min(run.lines[index].time - run.lines[index].delay for run in runs)
+        line.time = max(0.0, min(run.lines[index].time - run.lines[index].delay for run in runs))
         line.delay = 0.0
     for index, task in enumerate(best.tasks):
-        task.created = min(run.tasks[index].created - run.tasks[index].created_delay for run in runs)
+        task.created = max(0.0, min(run.tasks[index].created - run.tasks[index].created_delay for run in runs))
         task.created_delay = 0.0
         if task.finished is not None:
             ends = [run.tasks[index] for run in runs if run.tasks[index].finished is not None]
-            task.finished = min(end.finished - end.finished_delay for end in ends)
+            task.finished = max(0.0, min(end.finished - end.finished_delay for end in ends))
             task.finished_delay = 0.0
     return best
 

@@ -273,6 +273,7 @@ def install(task_fd):
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
     sys.stderr = _framed_stream(sys.stderr, 2)
-    _delay_at_start = _queue_wait()
+    # The clock first: a CPU wait between the two readings then makes times late, never early.
     _start = time.monotonic()  # after our own set-up
+    _delay_at_start = _queue_wait()
     _send_task(START, struct.pack("<d", _start), 0.0, 0.0)
