@@ -28,6 +28,7 @@ checks every snippet against output recorded from real ``python name.py`` runs, 
 
 import _thread
 import asyncio  # noqa: F401 - imported once here, before any fork: the time this saves is the point
+import atexit
 import builtins
 import collections
 import contextlib
@@ -42,9 +43,11 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 import types
 import warnings
 
+import _snippet_exit
 import _snippet_recorder
 
 PR_SET_PDEATHSIG = 1
@@ -202,6 +205,10 @@ def steps(run: Run, request: dict, fds: tuple[int, int, int], forget, sandboxed:
     sys.argv = [request["script"]]
     sys.orig_argv = [*_INTERPRETER_OPTIONS, request["script"]]
     sys.path[0] = request["cwd"]
+    _snippet_recorder.install(channel)
+    # All made so far is the server's or the recorder's, none of it the run's to finalize
+    # (_snippet_exit.py); its __main__ is made after, and so collected as Python collects it.
+    gc.freeze()
     main = types.ModuleType("__main__")  # then as Python's start-up fills it; PyRun sets __file__ ...
     main.__annotations__ = {}
     main.__builtins__ = builtins
@@ -211,7 +218,6 @@ def steps(run: Run, request: dict, fds: tuple[int, int, int], forget, sandboxed:
     if not source:
         os.write(2, f"snippet fork server: cannot open {path}\n".encode())
         os._exit(70)
-    _snippet_recorder.install(channel)
     del main, request, fds, run
     yield _run_file, source, os.fsencode(path), 1, None  # closes the file; on SystemExit, ends the process
     code = 0 if results[-1] == 0 else 1
@@ -221,6 +227,16 @@ def steps(run: Run, request: dict, fds: tuple[int, int, int], forget, sandboxed:
         yield _libc.on_exit, _RAISE, None
         yield _libc.on_exit, _SIGNAL, None
         code = signal.SIGINT
+    else:
+        # Python's shutdown up to its teardown, each step called from C as Python calls it; then,
+        # when nothing is left that the teardown could run, the end without it (_snippet_exit.py).
+        yield (threading._shutdown,)
+        yield (atexit._run_exitfuncs,)
+        yield (_snippet_exit.flushed,)
+        if results[-1]:
+            yield (_snippet_exit.collect,)
+            if not _snippet_exit.left_to_finalize():
+                yield _snippet_exit.quick_exit, code
     yield _exit, code
 
 
