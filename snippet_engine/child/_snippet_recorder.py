@@ -256,6 +256,11 @@ def _record_tasks():
         task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
         if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
             finished(task)
+        # Drop both, as asyncio's own Handle._run drops ``self``: a task that failed keeps its
+        # traceback, whose frames lead back to this one; holding the task here would make a
+        # cycle, and the task would be freed (and "exception was never retrieved" logged) only
+        # by a later garbage collection instead of at once, as without the recorder.
+        task = handle = None
 
     asyncio.events.Handle._run = _run
     if hasattr(asyncio.tasks, "create_eager_task_factory"):  # 3.12+
