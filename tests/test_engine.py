@@ -441,3 +441,36 @@ def test_a_missing_interpreter_fails_saying_how_to_get_it():
         MissingInterpreter, match=r"Python 3\.99 was not found .*`pyenv install 3\.99`.*SNIPPET_PYTHONS"
     ):
         find("3.99")
+
+
+@pytest.mark.parametrize("minor", settings().pythons)
+def test_recording_tasks_does_not_keep_a_failed_task_alive(tmp_path, minor):
+    """A failed task nobody references is freed, and its error reported, at once, as without the recorder.
+
+    On 3.12+ the task's traceback holds the frame that ran its last step; the recorder's wrapper of that
+    step must drop its names as asyncio's own ``Handle._run`` does, or the report waits for the end.
+    """
+    snippet = write(
+        tmp_path,
+        "freed.py",
+        """
+        import asyncio
+
+        async def fail():
+            await asyncio.sleep(0.1)
+            raise ValueError("no")
+
+        async def main():
+            asyncio.get_running_loop().set_exception_handler(lambda loop, context: print(context["message"]))
+            asyncio.create_task(fail())  # no reference kept
+            await asyncio.sleep(0.3)
+            print("main returns")
+
+        asyncio.run(main())
+        """,
+    )
+    conf = settings()
+    result = asyncio.run(
+        run_snippet(snippet, find(minor), timeout=10, max_lines=conf.max_lines, max_bytes=conf.max_bytes)
+    )
+    assert [line.text for line in result.lines] == ["Task exception was never retrieved", "main returns"]
