@@ -540,3 +540,51 @@ def test_a_typical_sample_ends_the_quick_way_and_a_pending_task_does_not(tmp_pat
     for minor in settings().pythons:
         done = subprocess.run([find(minor).executable, "-c", program], capture_output=True, text=True, env=env)
         assert done.stdout.split() == ["False", "True"], (minor, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("minor", settings().pythons)
+def test_recording_tasks_does_not_keep_a_failed_task_alive(tmp_path, minor):
+    """A failed task nobody references is freed, and its error reported, at once, as without the recorder.
+
+    On 3.12+ the task's traceback holds the frame that ran its last step; the recorder's wrapper of that
+    step must drop its names as asyncio's own ``Handle._run`` does, or the report waits for the end.
+    """
+    snippet = write(
+        tmp_path,
+        "freed.py",
+        """
+        import asyncio
+
+        async def fail():
+            await asyncio.sleep(0.1)
+            raise ValueError("no")
+
+        async def main():
+            asyncio.get_running_loop().set_exception_handler(lambda loop, context: print(context["message"]))
+            asyncio.create_task(fail())  # no reference kept
+            await asyncio.sleep(0.3)
+            print("main returns")
+
+        asyncio.run(main())
+        """,
+    )
+    conf = settings()
+    result = asyncio.run(
+        run_snippet(snippet, find(minor), timeout=10, max_lines=conf.max_lines, max_bytes=conf.max_bytes)
+    )
+    assert [line.text for line in result.lines] == ["Task exception was never retrieved", "main returns"]
+
+
+def test_record_never_takes_a_time_below_what_an_idle_run_shows():
+    """CPU waits bound how late a line came, but a wait before a sleep delays nothing: subtracting every
+    wait can put a 0.6 s sleep at 0.20 s. Each run gives a lower bound (time less waits) and an upper
+    bound (its time); the recorded time is the highest lower bound, never above the earliest time."""
+    from snippet_engine.record import _earliest
+
+    def run(time: float, waited: float) -> Run:
+        return Run("3.12.1", lines=[Line(time, "out", "after a 0.6 s sleep", waited)])
+
+    idle, busy, busier = run(0.60, 0.0), run(0.75, 0.55), run(0.70, 0.08)
+    assert _earliest([busy, idle, busier]).lines[0].time == pytest.approx(0.60)
+    assert _earliest([busy, busier]).lines[0].time == pytest.approx(0.62)  # 0.70 - 0.08, the tighter bound
+    assert _earliest([run(0.02, 0.05)]).lines[0].time == 0.0  # never before the start

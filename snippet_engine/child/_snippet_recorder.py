@@ -256,11 +256,10 @@ def _record_tasks():
         task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
         if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
             finished(task)
-        # Drop both, as asyncio's own Handle._run drops ``self``: a task that failed keeps its
-        # traceback, whose frames lead back to this one; holding the task here would make a
-        # cycle, and the task would be freed (and "exception was never retrieved" logged) only
-        # by a later garbage collection instead of at once, as without the recorder.
-        task = handle = None
+        # As asyncio's own Handle._run does (`self = None`): on 3.12+ a task that failed holds this
+        # frame through its traceback, so these names would keep the task alive, and delay the
+        # "Task exception was never retrieved" report until the program ends.
+        handle = task = None
 
     asyncio.events.Handle._run = _run
     if hasattr(asyncio.tasks, "create_eager_task_factory"):  # 3.12+
@@ -278,7 +277,6 @@ def install(task_fd):
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
     sys.stderr = _framed_stream(sys.stderr, 2)
-    # The clock first: a CPU wait between the two readings then makes times late, never early.
-    _start = time.monotonic()  # after our own set-up
     _delay_at_start = _queue_wait()
+    _start = time.monotonic()  # after our own set-up
     _send_task(START, struct.pack("<d", _start), 0.0, 0.0)
