@@ -15,7 +15,7 @@ from . import cache
 from .config import Settings, label, run_mode, settings, shown
 from .expected import Expected, ExpectedFileError, TimingProblem, compare, parse, path_for
 from .forkserver import ForkServer
-from .interpreters import Interpreter, MissingInterpreter, find, look_for
+from .interpreters import Interpreter, MissingInterpreter, find, look_for, missing
 from .run import Run, environment, run_snippet
 
 RECORD_HINT = "python -m snippet_engine record {}"
@@ -171,14 +171,16 @@ def _timing_only(problem: str) -> bool:
 
 
 def run_keys(snippet: Path, minors: tuple[str, ...] | None = None) -> list[str] | None:
-    """The cache keys of ``snippet``'s runs, or None when it cannot run (no ``.out``, no Python: a check says why)."""
+    """The cache keys of ``snippet``'s runs on the versions found here, or None when it cannot run
+    (no ``.out`` file). A check says why, and that a version is missing."""
     conf = settings()
     expected_file = path_for(snippet)
-    look_for(conf.pythons)
+    minors = applicable(snippet, minors or conf.pythons)
+    look_for(minors)
     try:
-        interpreters = [find(minor) for minor in applicable(snippet, minors or conf.pythons)]
+        interpreters = [find(minor) for minor in minors if not missing(minor)]
         return [cache.key(snippet, expected_file, interpreter, conf) for interpreter in interpreters]
-    except (OSError, MissingInterpreter):
+    except OSError:
         return None
 
 
