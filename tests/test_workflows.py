@@ -388,3 +388,22 @@ def test_jspi_missing_or_broken_is_reported(real_browser, breakage):
         assert browsers.has_jspi(context) is False
     finally:
         context.close()
+
+
+def ci_section() -> str:
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    return contributing[contributing.index("## CI on GitHub") :]
+
+
+def test_contributing_names_real_tests_and_the_pins_in_use():
+    names = set(re.findall(r"`(test_\w+)`", ci_section()))
+    defined = {
+        name
+        for test in (ROOT / "tests").glob("test_*.py")
+        for name in re.findall(r"^def (test_\w+)", test.read_text(), re.M)
+    }
+    assert names
+    assert names <= defined, names - defined
+    table = set(re.findall(r"^\| `([\w-]+/[\w-]+)` \| (v[\d.]+) \| `([0-9a-f]{40})` \|$", ci_section(), re.M))
+    in_use = {match.group(1, 2, 3) for line in CI.read_text().splitlines() if (match := SHA_PIN.match(line))}
+    assert {(action, sha, version) for action, version, sha in table} == in_use
