@@ -536,3 +536,25 @@ def test_copy_button_gives_the_code_and_it_prints_what_the_page_shows(
                 "shown on the page", f"printed by the copied code on Python {run.python}", lineterm="",
             )  # fmt: skip
             pytest.fail(f"{where}: the copied code prints something else\n" + "\n".join(diff), pytrace=False)
+
+
+# ---------------------------------------------------------------- JSPI, for the in-page runner
+
+
+def test_the_browser_found_runs_webassembly_that_awaits_a_promise(after_snippet_runs, browser: Browser) -> None:
+    """JSPI, which the in-page runner needs: checked in the browser the tests use, not assumed from its version."""
+    found = browsers.find()
+    assert browsers.has_jspi(browser), f"{found.version} ({found.path}, from {found.source}) has no working JSPI"
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["delete WebAssembly.Suspending", "WebAssembly.Suspending = function () {}", "delete WebAssembly.promising"],
+)
+def test_jspi_missing_or_broken_is_reported(after_snippet_runs, browser: Browser, breakage: str) -> None:
+    context = browser.new_context()
+    try:
+        context.add_init_script(breakage)
+        assert browsers.has_jspi(context) is False
+    finally:
+        context.close()

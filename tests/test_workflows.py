@@ -4,7 +4,7 @@ The workflow (``.github/workflows/ci.yml``) is linted by zizmor (offline; no fin
 severity or more) and checked against GitHub's schemas (check-jsonschema's copy of SchemaStore's);
 each promise of CONTRIBUTING's "CI on GitHub" is a test below. The browser the tests drive is found
 in one order on Debian, on GitHub's runners and with Playwright's own install (``browsers.py``),
-and whether it has JSPI is checked in it.
+and whether it has JSPI is checked in it (tests/test_browser.py, with the session's browser).
 """
 
 from __future__ import annotations
@@ -352,42 +352,6 @@ def test_ci_run_installs_chromium_only_where_no_browser_is_found(machine, tmp_pa
     chrome = fake_browser(bin_dir, "google-chrome", "Google Chrome 151.0")
     answer = subprocess.run(command, env=environ, capture_output=True, text=True)
     assert answer.stdout.split("\t") == [str(chrome), "google-chrome on PATH", "Google Chrome 151.0\n"]
-
-
-@pytest.fixture(scope="module")
-def real_browser():
-    from playwright.sync_api import sync_playwright
-
-    try:
-        found = browsers.find()
-    except browsers.NoBrowser as error:
-        pytest.fail(str(error), pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=found.path, headless=True, args=browsers.LAUNCH_ARGS)
-        yield found, browser
-        browser.close()
-
-
-@pytest.mark.browser
-def test_the_browser_found_runs_webassembly_that_awaits_a_promise(real_browser):
-    """JSPI, which the in-page runner needs: checked in the browser the tests use, not assumed from its version."""
-    found, browser = real_browser
-    assert browsers.has_jspi(browser), f"{found.version} ({found.path}, from {found.source}) has no working JSPI"
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize(
-    "breakage",
-    ["delete WebAssembly.Suspending", "WebAssembly.Suspending = function () {}", "delete WebAssembly.promising"],
-)
-def test_jspi_missing_or_broken_is_reported(real_browser, breakage):
-    _, browser = real_browser
-    context = browser.new_context()
-    try:
-        context.add_init_script(breakage)
-        assert browsers.has_jspi(context) is False
-    finally:
-        context.close()
 
 
 def ci_section() -> str:
