@@ -87,6 +87,7 @@ class ForkServer:
                     future.set_exception(
                         ForkServerError(f"the fork server of Python {self.interpreter.version} stopped")
                     )
+                    future.exception()  # said to whoever awaits it; a run cancelled meanwhile never will
 
     async def launch(
         self, script: str, cwd: str, fds: tuple[int, int, int]
