@@ -71,10 +71,18 @@ def one_round(project: Path) -> dict[str, float]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
+    # The hooks run README's .venv/bin tools: here, this environment's (a wrapper each, not a symbolic link,
+    # which the sandbox cannot mount below /tmp).
+    (project / ".venv" / "bin").mkdir(parents=True)
+    for tool in ("python", "ruff", "zizmor"):
+        wrapper = project / ".venv" / "bin" / tool
+        wrapper.write_text(f'#!/bin/sh\nexec "{Path(sys.executable).parent / tool}" "$@"\n')
+        wrapper.chmod(0o755)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project, env=env,
-                   capture_output=True, timeout=900)  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
     times["pre-commit run --all-files"] = time.monotonic() - started
+    print("\n".join(line for line in done.stdout.splitlines() if line.endswith(("Passed", "Failed"))))
     return times
 
 

@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "--python", action="append", dest="pythons", metavar="3.X", help="only this version (repeatable)"
         )
+    commands.choices["check"].add_argument(
+        "--changed",
+        action="store_true",
+        help="the paths are files that changed (pre-commit): a snippet or its .out means it, anything else "
+        "(the engine, pyproject.toml) every snippet",
+    )
     new = commands.add_parser("new", help="write a sample from a template, record it, show its fence")
     new.add_argument("name", help="FOLDER/NAME: the page's snippet folder and the sample's name, in snake_case")
     page = commands.add_parser("page", help="write a page with its front matter and add it to nav")
@@ -42,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command in ("new", "page"):
         return _scaffold(args)
+    if getattr(args, "changed", False) and any(not _is_sample(path) for path in args.snippets):
+        args.snippets = []  # the engine or a setting changed: every snippet
     snippets = _expand(args.snippets) if args.snippets else discover()
     minors = tuple(args.pythons) if args.pythons else settings().pythons
     started = time.monotonic()
@@ -75,6 +83,10 @@ def _scaffold(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def _is_sample(path: Path) -> bool:
+    return path.suffix in (".py", ".out") and path.resolve().is_relative_to(settings().snippets_dir)
 
 
 def _expand(paths: list[Path]) -> list[Path]:

@@ -309,21 +309,22 @@ def test_pre_commit_runs_with_no_network_and_catches_each_kind_of_problem(tmp_pa
     assert passed.returncode == 0, passed.stdout + passed.stderr
     for hook in ("ruff check", "ruff format", "check the samples that changed", "zizmor"):
         assert re.search(rf"{re.escape(hook)}.*Passed", passed.stdout), passed.stdout
-    problems = {
-        "snippets/home/a.out": (" 0.00 | b\n", "output differs"),
-        "snippets/home/b.py": ("import os\n", "F401"),
+    problems = {  # a file changed (or added), the hook that must fail on it, and what it says
+        "snippets/home/a.out": (" 0.00 | b\n", "snippets-changed", "output differs"),
+        "snippets/home/b.py": ("import os\n", "ruff", "F401"),
         ".github/workflows/ci.yml": (
             (workflows / "ci.yml").read_text().replace("      - run", "      - uses: actions/checkout@v4\n      - run"),
+            "zizmor",
             "unpinned-uses",
         ),
     }
-    for name, (text, message) in problems.items():
-        before = (project / name).read_text() if (project / name).exists() else None
+    for name, (text, _, _) in problems.items():
         (project / name).write_text(text)
-        failed = pre_commit(name)
-        assert failed.returncode == 1, failed.stdout + failed.stderr
-        assert message in failed.stdout + failed.stderr, failed.stdout + failed.stderr
-        (project / name).unlink() if before is None else (project / name).write_text(before)
+    failed = pre_commit(*problems)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    said = {part.split("\n", 1)[0]: part for part in failed.stdout.split("- hook id: ")[1:]}
+    for hook, message in ((hook, message) for _, hook, message in problems.values()):
+        assert message in said.get(hook, ""), f"{hook} did not say {message!r}:\n{failed.stdout}"
 
 
 # --- 6. templates --------------------------------------------------------------------------------------
