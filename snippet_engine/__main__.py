@@ -94,7 +94,10 @@ def _expand(paths: list[Path]) -> list[Path]:
     found = []
     for path in paths:
         found.extend(discover(path) if path.is_dir() else [path.with_suffix(".py") if path.suffix == ".out" else path])
-    return list(dict.fromkeys(found))
+    once: dict[Path, Path] = {}
+    for path in found:
+        once.setdefault(path.resolve(), path)  # a snippet named twice (as itself and by its .out) runs once
+    return list(once.values())
 
 
 if __name__ == "__main__":

@@ -327,6 +327,26 @@ def test_pre_commit_runs_with_no_network_and_catches_each_kind_of_problem(tmp_pa
         assert message in said.get(hook, ""), f"{hook} did not say {message!r}:\n{failed.stdout}"
 
 
+def test_pre_commit_checks_the_changed_samples_or_all_when_the_engine_changed(monkeypatch):
+    """`check --changed`: a snippet or its .out means that snippet; an engine file or pyproject.toml, every one."""
+    import snippet_engine.__main__ as cli
+    from snippet_engine.config import discover
+
+    checked = []
+
+    async def fake_check_many(snippets, minors, use_cache):
+        checked.append(snippets)
+        return []
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(cli, "check_many", fake_check_many)
+    home = ROOT / "snippets" / "home" / "thirty_seconds.py"
+    assert cli.main(["check", "--changed", "snippets/home/thirty_seconds.out", str(home)]) == 0
+    assert cli.main(["check", "--changed", "snippets/home/thirty_seconds.py", "snippet_engine/run.py"]) == 0
+    assert cli.main(["check", "--changed", "pyproject.toml"]) == 0
+    assert [[p.resolve() for p in snippets] for snippets in checked] == [[home], discover(), discover()]
+
+
 # --- 6. templates --------------------------------------------------------------------------------------
 
 
