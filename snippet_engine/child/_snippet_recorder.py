@@ -273,9 +273,15 @@ def install(task_fd):
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
     sys.stderr = _framed_stream(sys.stderr, 2)
-    # The clock first, then the wait: a wait between the two readings is then part of the baseline and can
-    # only make a time late. The other order counted it as waited but not as elapsed, so every time of the
-    # run came out low by it (record wrote 0.18 s for a 0.2 s sleep, -0.02 s for a task's creation).
-    _start = time.monotonic()  # after our own set-up
+    # The baseline wait must hold no wait that came before the clock started: one that did was taken off
+    # every time of the run without being part of it (record wrote 0.18 s for a 0.2 s sleep, -0.02 s for a
+    # task's creation). So the clock is read between two readings of the wait that agree; the first reading
+    # opens the /proc files, so the clock starts after that set-up and the others take microseconds.
     _delay_at_start = _queue_wait()
+    for _ in range(10):
+        _start = time.monotonic()
+        waited = _queue_wait()
+        if waited == _delay_at_start:
+            break  # no CPU wait came between the baseline and the clock
+        _delay_at_start = waited  # one did: read again (if it goes on, a baseline after the clock: only late)
     _send_task(START, struct.pack("<d", _start), 0.0, 0.0)
