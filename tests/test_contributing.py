@@ -196,6 +196,20 @@ def test_record_names_values_that_change_when_the_text_differs(tmp_path, monkeyp
     assert not snippet.with_suffix(".out").exists()
 
 
+def test_the_recorder_never_counts_a_wait_from_before_its_clock_started(monkeypatch):
+    """A CPU wait between the baseline reading and the clock's start is not taken off the run's times."""
+    from snippet_engine.child import _snippet_recorder as recorder
+
+    waits = iter([0.0, 0.5, 0.5])  # the baseline; a wait of 0.5 s came before the clock (10.6) started
+    clock = iter([10.6, 10.7])
+    monkeypatch.setattr(recorder, "_queue_wait", lambda: next(waits))
+    monkeypatch.setattr(recorder.time, "monotonic", lambda: next(clock))
+    assert recorder._start_clock() == (10.7, 0.5)  # the 0.5 s wait is in the baseline, so never subtracted
+    waits = iter([0.2, 0.2])
+    clock = iter([3.0])
+    assert recorder._start_clock() == (3.0, 0.2)  # no wait in between: the first reading holds
+
+
 # --- 4. serve: the box in place of a failing output, and livereload takes it away -------------------------
 
 

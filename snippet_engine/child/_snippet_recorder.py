@@ -263,6 +263,25 @@ def _record_tasks():
         asyncio.tasks.eager_task_factory = asyncio.eager_task_factory = factory
 
 
+def _start_clock():
+    """(the clock's start, the CPU queue wait by then), read so that the wait holds none from before the start.
+
+    A wait that came before the clock started but was counted in the baseline would be taken off every
+    time of the run without being part of it (record wrote 0.18 s for a 0.2 s sleep, -0.02 s for a
+    task's creation). So the clock is read between two readings of the wait that agree. The first
+    reading opens the /proc files: the clock starts after that set-up, and the next readings take
+    microseconds.
+    """
+    baseline = _queue_wait()
+    for _ in range(10):
+        start = time.monotonic()
+        waited = _queue_wait()
+        if waited == baseline:
+            break  # no CPU wait came between the baseline and the clock
+        baseline = waited  # one did: read again (if it goes on, a baseline read after the clock: only late)
+    return start, baseline
+
+
 def install(task_fd):
     """Record from now on: output on file descriptors 1 and 2, tasks on ``task_fd``; the clock starts here."""
     global _task_fd, _start, _delay_at_start, _reports, _main_pid
@@ -273,15 +292,5 @@ def install(task_fd):
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
     sys.stderr = _framed_stream(sys.stderr, 2)
-    # The baseline wait must hold no wait that came before the clock started: one that did was taken off
-    # every time of the run without being part of it (record wrote 0.18 s for a 0.2 s sleep, -0.02 s for a
-    # task's creation). So the clock is read between two readings of the wait that agree; the first reading
-    # opens the /proc files, so the clock starts after that set-up and the others take microseconds.
-    _delay_at_start = _queue_wait()
-    for _ in range(10):
-        _start = time.monotonic()
-        waited = _queue_wait()
-        if waited == _delay_at_start:
-            break  # no CPU wait came between the baseline and the clock
-        _delay_at_start = waited  # one did: read again (if it goes on, a baseline after the clock: only late)
+    _start, _delay_at_start = _start_clock()
     _send_task(START, struct.pack("<d", _start), 0.0, 0.0)
