@@ -74,7 +74,7 @@ def one_round(project: Path) -> dict[str, float]:
     # The hooks run README's .venv/bin tools: here, this environment's (a wrapper each, not a symbolic link,
     # which the sandbox cannot mount below /tmp).
     (project / ".venv" / "bin").mkdir(parents=True)
-    for tool in ("python", "ruff", "zizmor"):
+    for tool in ("python", "ruff", "zizmor", "check-jsonschema"):
         wrapper = project / ".venv" / "bin" / tool
         wrapper.write_text(f'#!/bin/sh\nexec "{Path(sys.executable).parent / tool}" "$@"\n')
         wrapper.chmod(0o755)

@@ -1,4 +1,4 @@
-"""The built site in a real browser, as a reader gets it: Debian's Chromium, driven by Playwright.
+"""The built site in a real browser, as a reader gets it: Chromium or Google Chrome, driven by Playwright.
 
 Every page, in light and dark: it loads with no console error, asks no host but the site's own,
 and axe-core finds no accessibility violation. Each sample's copy button gives exactly the
@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import functools
-import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -30,6 +28,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import browsers
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, sync_playwright
@@ -45,16 +44,7 @@ pytestmark = pytest.mark.browser  # `pytest -m "not browser"`: everything else, 
 
 DOCS = ROOT / "docs"
 MISSING = "404"  # the test id of a page that does not exist: the site's 404 page
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",  # without these, Chromium itself calls Google's hosts
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # and should anything still try: no DNS
-]
+CHROMIUM_ARGS = browsers.LAUNCH_ARGS
 # In dark mode only colours change: these rules are run again (all of axe's rules run in light mode).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 PAGE_WEIGHT_LIMIT = 1_000_000  # bytes, uncompressed, of everything a first visit to one page loads
@@ -134,14 +124,11 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail(
-        "No Chromium to test the site in: install Debian's chromium (`apt-get install chromium`) "
-        "or set CHROMIUM=/path/to/chromium. (Playwright's own browser downloads are not used.)",
-        pytrace=False,
-    )
+    """The browser found by ``browsers.find`` (Debian's Chromium, the runner's Google Chrome, Playwright's ...)."""
+    try:
+        return browsers.find().path
+    except browsers.NoBrowser as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -549,3 +536,25 @@ def test_copy_button_gives_the_code_and_it_prints_what_the_page_shows(
                 "shown on the page", f"printed by the copied code on Python {run.python}", lineterm="",
             )  # fmt: skip
             pytest.fail(f"{where}: the copied code prints something else\n" + "\n".join(diff), pytrace=False)
+
+
+# ---------------------------------------------------------------- JSPI, for the in-page runner
+
+
+def test_the_browser_found_runs_webassembly_that_awaits_a_promise(after_snippet_runs, browser: Browser) -> None:
+    """JSPI, which the in-page runner needs: checked in the browser the tests use, not assumed from its version."""
+    found = browsers.find()
+    assert browsers.has_jspi(browser), f"{found.version} ({found.path}, from {found.source}) has no working JSPI"
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["delete WebAssembly.Suspending", "WebAssembly.Suspending = function () {}", "delete WebAssembly.promising"],
+)
+def test_jspi_missing_or_broken_is_reported(after_snippet_runs, browser: Browser, breakage: str) -> None:
+    context = browser.new_context()
+    try:
+        context.add_init_script(breakage)
+        assert browsers.has_jspi(context) is False
+    finally:
+        context.close()

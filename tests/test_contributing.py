@@ -196,20 +196,6 @@ def test_record_names_values_that_change_when_the_text_differs(tmp_path, monkeyp
     assert not snippet.with_suffix(".out").exists()
 
 
-def test_the_recorder_never_counts_a_wait_from_before_its_clock_started(monkeypatch):
-    """A CPU wait between the baseline reading and the clock's start is not taken off the run's times."""
-    from snippet_engine.child import _snippet_recorder as recorder
-
-    waits = iter([0.0, 0.5, 0.5])  # the baseline; a wait of 0.5 s came before the clock (10.6) started
-    clock = iter([10.6, 10.7])
-    monkeypatch.setattr(recorder, "_queue_wait", lambda: next(waits))
-    monkeypatch.setattr(recorder.time, "monotonic", lambda: next(clock))
-    assert recorder._start_clock() == (10.7, 0.5)  # the 0.5 s wait is in the baseline, so never subtracted
-    waits = iter([0.2, 0.2])
-    clock = iter([3.0])
-    assert recorder._start_clock() == (3.0, 0.2)  # no wait in between: the first reading holds
-
-
 # --- 4. serve: the box in place of a failing output, and livereload takes it away -------------------------
 
 
@@ -268,12 +254,12 @@ def test_pre_commit_hooks_are_local_and_use_the_projects_environment():
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
     assert [repo["repo"] for repo in config["repos"]] == ["local"]
-    assert {"ruff", "ruff-format", "snippets-changed", "zizmor"} <= hooks.keys()
+    assert {"ruff", "ruff-format", "snippets-changed", "zizmor", "workflow-schema", "dependabot-schema"} <= hooks.keys()
     for hook in hooks.values():
         assert hook["language"] == "unsupported", hook  # run as is: pre-commit installs nothing
         assert hook["entry"].startswith(".venv/bin/"), hook  # README's environment
     requirements = (ROOT / "requirements.txt").read_text()
-    for tool in ("pre-commit", "zizmor", "ruff"):
+    for tool in ("pre-commit", "zizmor", "check-jsonschema", "ruff"):
         assert re.search(rf"^{tool}==[\d.]+\s", requirements, re.MULTILINE), f"{tool} is not pinned"
 
 
@@ -288,7 +274,7 @@ def test_pre_commit_runs_with_no_network_and_catches_each_kind_of_problem(tmp_pa
         (project / "pyproject.toml").read_text() + "[tool.ruff]\nline-length = 120\n"
     )
     (project / ".venv" / "bin").mkdir(parents=True)
-    for tool in ("python", "ruff", "zizmor"):  # README's .venv: this one's tools, run from where it lies
+    for tool in ("python", "ruff", "zizmor", "check-jsonschema"):  # README's .venv: this one's tools
         wrapper = project / ".venv" / "bin" / tool
         wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(str(Path(VENV_BIN) / tool))} "$@"\n')
         wrapper.chmod(0o755)
@@ -321,7 +307,7 @@ def test_pre_commit_runs_with_no_network_and_catches_each_kind_of_problem(tmp_pa
     assert interfaces == ["lo"], f"the hooks must run with no network, found {interfaces}"
     passed = pre_commit()
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    for hook in ("ruff check", "ruff format", "check the samples that changed", "zizmor"):
+    for hook in ("ruff check", "ruff format", "check the samples that changed", "zizmor", "workflow schema"):
         assert re.search(rf"{re.escape(hook)}.*Passed", passed.stdout), passed.stdout
     problems = {  # a file changed (or added), the hook that must fail on it, and what it says
         "snippets/home/a.out": (" 0.00 | b\n", "snippets-changed", "output differs"),
@@ -330,6 +316,11 @@ def test_pre_commit_runs_with_no_network_and_catches_each_kind_of_problem(tmp_pa
             (workflows / "ci.yml").read_text().replace("      - run", "      - uses: actions/checkout@v4\n      - run"),
             "zizmor",
             "unpinned-uses",
+        ),
+        ".github/workflows/odd.yml": (
+            "name: odd\non: [pull_request]\njobs:\n  x:\n    steps: 1\n",
+            "workflow-schema",
+            "Schema validation errors",
         ),
     }
     for name, (text, _, _) in problems.items():
