@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 from pathlib import Path
 
 from . import cache
@@ -103,12 +104,49 @@ def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
             f"{shown(snippet)}: exited with code {run.returncode} on Python {run.python}; nothing recorded. "
             f"If that is on purpose, put `# exit: {run.returncode}` at the top of {expected.path.name}.\n{tail}"
         ]
-    if len({_text(t) for t in tries}) > 1:
-        return [
-            f"{shown(snippet)}: printed different text in {REPEATS} runs on Python {run.python}; "
-            "a sample must be deterministic"
-        ]
+    if other := next((t for t in tries[1:] if _text(t) != _text(run)), None):
+        return [_not_deterministic(snippet, run, other, tries.index(other) + 1)]
     return []
+
+
+def _not_deterministic(snippet: Path, first: Run, other: Run, number: int) -> str:
+    """The lines that differ between two runs, with their times, and the likely cause and its fix."""
+
+    def shown_lines(run: Run) -> list[tuple[str, str]]:  # (what is compared, what is shown)
+        lines = [(format_line(dataclasses.replace(line, time=0.0)).lstrip(), format_line(line)) for line in run.lines]
+        tasks = [(f"task {t.name} | {t.coro} | {t.how}", f"task {t.name} | {t.coro} | {t.how}") for t in run.tasks]
+        return lines + tasks
+
+    a, b = shown_lines(first), shown_lines(other)
+    keys_a, keys_b = [k for k, _ in a], [k for k, _ in b]
+    same = 0  # the lines alike at the start, then at the end: between them, what differs
+    while same < min(len(a), len(b)) and keys_a[same] == keys_b[same]:
+        same += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - same and keys_a[-1 - tail] == keys_b[-1 - tail]:
+        tail += 1
+    diff = ["    run 1:", *(f"      {shown}" for _, shown in a[same : len(a) - tail])]
+    diff += [f"    run {number}:", *(f"      {shown}" for _, shown in b[same : len(b) - tail])]
+    moved = [line.time for line in first.lines[same : len(a) - tail]]
+    if sorted(k for k, _ in a) == sorted(k for k, _ in b):
+        at = ", ".join(dict.fromkeys(f"{t:.2f} s" for t in moved)) or "the same time"
+        cause = (
+            f"The same lines in another order: most likely two tasks finishing at the same instant ({at}), which "
+            "the event loop may resume in either order. Stagger the waits so that no two end together "
+            "(asyncio.sleep(1.0) and asyncio.sleep(1.1)), or print in an order the program fixes (gather() "
+            "returns results in the order of its arguments)."
+        )
+    else:
+        cause = (
+            "Text that changes from run to run: a random number, an id() or address, a set's order, the clock, "
+            "or a race between tasks. Print only what is the same every time."
+        )
+    return (
+        f"{shown(snippet)}: printed different text in {REPEATS} runs on Python {first.python}; nothing recorded, "
+        f"since a sample's output must be the same every time. Runs 1 and {number} differ:\n"
+        + "\n".join(diff)
+        + f"\n{cause}"
+    )
 
 
 def _earliest(runs: list[Run]) -> Run:
