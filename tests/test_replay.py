@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import BrowserContext
-from test_browser import SOURCES, Tab
+from test_browser import COPY_BUTTON, SOURCES, Tab
 
 from conftest import ROOT
 from snippet_engine.config import settings
@@ -108,31 +108,51 @@ class Replay:
         return (x - self.axis["x0"]) / (self.axis["x1"] - self.axis["x0"]) * self.axis["span"]
 
 
-def _late_or_early(replay: dict, speed: float, first: int = 0) -> list[str]:
-    """Lines that came back out of order, or more than SLACK off their recorded time at ``speed``."""
-    problems = []
+def _out_of_order(replay: dict) -> list[str]:
     indices = [line["index"] for line in replay["lines"]]
-    if indices != list(range(first, first + len(indices))):
-        problems.append(f"lines came back in the order {indices}")
+    return [] if indices == list(range(len(indices))) else [f"lines came back in the order {indices}"]
+
+
+def _off_time(replay: dict, speed: float) -> list[str]:
+    """Lines that came back more than SLACK off their recorded time at ``speed``."""
+    problems = []
     for line in replay["lines"]:
         recorded = EXPECTED.lines[line["index"]]
         due, came = recorded.time / speed, line["at"] / 1000
         if abs(came - due) > SLACK:
             problems.append(
-                f"{recorded.text!r}, recorded at {recorded.time:.2f} s, came at {came:.3f} s, due {due:.3f} s"
+                f"{recorded.text!r}, recorded at {recorded.time:.2f} s, came at {came:.3f}, due {due:.3f} s"
             )
     return problems
+
+
+def _in_time(run: Callable[[], list[tuple[dict, float]]]) -> list[dict]:
+    """The replays ``run()`` made, each checked against its speed. As the engine checks a run late only on time
+    once more, so is this: a page starved of CPU by a busy machine draws late once, a wrong clock every time."""
+    problems: list[str] = []
+    for attempt in ("", "again: "):
+        replays = run()
+        for record, _ in replays:
+            assert not _out_of_order(record), _out_of_order(record)[0]
+        found = [problem for record, speed in replays for problem in _off_time(record, speed)]
+        if not found:
+            return [record for record, _ in replays]
+        problems += [attempt + problem for problem in found]
+    pytest.fail("\n".join(problems), pytrace=False)
 
 
 @in_chromium
 def test_lines_come_back_in_order_at_their_recorded_times_and_the_timeline_follows(replay: Replay) -> None:
     """At double speed (a short sample, the times halved): the timing claim, the cursor and the bars."""
     replay.tab.clear()
-    replay.press("2")
-    done = replay.wait_for_lines(len(EXPECTED.lines), timeout=10)
+
+    def run() -> list[tuple[dict, float]]:
+        replay.press("2")
+        return [(replay.wait_for_lines(len(EXPECTED.lines), timeout=10), 2)]
+
+    [done] = _in_time(run)
     assert done["cleared"] is not None, "the output was not cleared at the press"
     assert done["cleared"] < 100, f"the output was cleared {done['cleared']:.0f} ms after the press"
-    assert not _late_or_early(done, 2), "\n".join(_late_or_early(done, 2))
     before = replay.page.evaluate("() => window.replayed")
     for line in done["lines"]:
         when = EXPECTED.lines[line["index"]].time
@@ -153,14 +173,16 @@ def test_lines_come_back_in_order_at_their_recorded_times_and_the_timeline_follo
 @in_chromium
 def test_half_speed_doubles_the_times_and_a_second_press_restarts(replay: Replay) -> None:
     replay.tab.clear()
-    replay.press("0.5")
-    first = replay.wait_for_lines(1, timeout=10)
-    assert not _late_or_early(first, 0.5), "\n".join(_late_or_early(first, 0.5))
-    replay.button.click()  # mid-replay: it starts again from the top, at the speed chosen
-    again = replay.wait_for_lines(len(EXPECTED.lines), timeout=15)
+
+    def run() -> list[tuple[dict, float]]:
+        replay.press("0.5")
+        first = replay.wait_for_lines(1, timeout=10)
+        replay.button.click()  # mid-replay: it starts again from the top, at the speed chosen
+        return [(first, 0.5), (replay.wait_for_lines(len(EXPECTED.lines), timeout=15), 0.5)]
+
+    first, again = _in_time(run)
     assert again["pressed"] > first["pressed"], "the second press started no replay"
     assert again["cleared"] is not None, "the second press did not clear the output"
-    assert not _late_or_early(again, 0.5), "\n".join(_late_or_early(again, 0.5))
     assert not replay.tab.problems(), "\n".join(replay.tab.problems())
 
 
@@ -196,15 +218,19 @@ _AXE_DURING_REPLAY = """async (name) => {
 def test_the_keyboard_reaches_it_screen_readers_hear_it_and_axe_finds_nothing_during_a_replay(replay: Replay) -> None:
     replay.tab.clear()
     page = replay.page
-    # From the sample's code block, Tab reaches the control within a few presses.
-    page.locator(f'.highlight:has(span.filename:text-is("snippets/{SAMPLE}")) code').focus()
-    for _ in range(4):
+    # From the copy button of the sample's code, Tab reaches the control within a few presses, then its speed.
+    page.evaluate("() => document.activeElement?.blur()")
+    page.locator(f'.highlight:has(span.filename:text-is("snippets/{SAMPLE}")) {COPY_BUTTON}').focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement.matches('.snippet-replay button')"):
             break
-        page.keyboard.press("Tab")
     else:
-        pytest.fail("Tab from the sample's code does not reach its Replay button")
-    assert replay.button.evaluate("(b) => b.closest('.snippet-output').dataset.snippet") == SAMPLE
+        pytest.fail("Tab from the sample's copy button does not reach its Replay button")
+    assert page.evaluate("() => document.activeElement.closest('.snippet-output').dataset.snippet") == SAMPLE
+    page.keyboard.press("Tab")
+    speed = "() => document.activeElement.matches('.snippet-replay select')"
+    assert page.evaluate(speed), "Tab from the Replay button does not reach its speed"
     name = f"Replay the output of snippets/{SAMPLE}"
     assert page.get_by_role("button", name=name, exact=True).count() == 1, f"no button named {name!r}"
     assert page.get_by_role("combobox", name="Replay speed").count() >= 1
