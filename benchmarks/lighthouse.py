@@ -6,9 +6,9 @@
 The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
 replay adds taken out: its script and stylesheet tags and the data attributes it reads. Both are served
 gzipped, as GitHub Pages serves them, under the path of ``site_url``, from 127.0.0.1. Lighthouse is the
-pinned version from npm (installed once into ``.cache/lighthouse``), driving Debian's Chromium
-(``CHROMIUM``, or ``/usr/bin/chromium``) with the flags the browser tests use, so nothing leaves the
-machine. Rounds alternate with and without, so a change in the machine's load falls on both. It prints
+pinned version from npm (installed once into ``.cache/lighthouse``), driving the browser the tests
+find (``tests/browsers.py``: Debian's Chromium, ``CHROME_PATH`` ...) with their flags, so nothing leaves
+the machine. Rounds alternate with and without, so a change in the machine's load falls on both. It prints
 the median score and metrics per page and variant, and exits 1 if the replay lowers a page's median score.
 """
 
@@ -34,11 +34,10 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = "lighthouse@12.8.2"  # the last line that runs on Node 20 (13 needs Node 22)
 INSTALL = ROOT / ".cache" / "lighthouse"
-CHROME_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]  # fmt: skip
+sys.path.insert(0, str(ROOT / "tests"))
+import browsers  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
+
+CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
 METRICS = {
     "first-contentful-paint": "FCP ms",
     "largest-contentful-paint": "LCP ms",
@@ -47,7 +46,9 @@ METRICS = {
     "speed-index": "SI ms",
 }
 # What the replay adds to a built page: its two tags, and the attributes its script reads.
-REPLAY_TAGS = re.compile(r'\s*<script src="[^"]*javascripts/replay\.js"></script>|\s*<link[^>]*stylesheets/replay\.css"[^>]*>')
+REPLAY_TAGS = re.compile(
+    r'\s*<script src="[^"]*javascripts/replay\.js"></script>|\s*<link[^>]*stylesheets/replay\.css"[^>]*>'
+)
 REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 
 
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pages", nargs="*", help='paths below the site, "" for home (default: every page)')
     args = parser.parse_args()
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    chromium = browsers.find().path
     binary = lighthouse()
     with tempfile.TemporaryDirectory() as folder:
         site = args.site

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from . import cache
 from .config import Settings, label, run_mode, settings, shown
 from .expected import Expected, ExpectedFileError, TimingProblem, compare, parse, path_for
 from .forkserver import ForkServer
-from .interpreters import Interpreter, MissingInterpreter, find
+from .interpreters import Interpreter, MissingInterpreter, find, look_for, missing
 from .run import Run, environment, run_snippet
 
 RECORD_HINT = "python -m snippet_engine record {}"
@@ -54,9 +56,16 @@ def applicable(snippet: Path, minors: tuple[str, ...]) -> tuple[str, ...]:
 
 
 async def check_many(
-    snippets: list[Path], minors: tuple[str, ...] | None = None, *, use_cache: bool = True, conf: Settings | None = None
+    snippets: list[Path],
+    minors: tuple[str, ...] | None = None,
+    *,
+    use_cache: bool = True,
+    conf: Settings | None = None,
+    settled: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
+    """Check ``snippets`` on ``minors``, all runs at once; ``settled(key)`` as each run's verdict is final."""
     conf = conf or settings()
+    settled = settled or (lambda _: None)
     minors = minors or conf.pythons
     outcomes: list[Outcome] = []
     jobs = []
@@ -121,9 +130,14 @@ async def check_many(
             finally:
                 release()
         outcome.problems = compare(outcome.run, outcome.expected, outcome.minor, conf)
-        _memo[run_key] = outcome
         if outcome.ok:
             cache.store(conf.cache_dir, run_key, outcome.run)
+        if outcome.ok or not all(map(_timing_only, outcome.problems)):
+            settle(run_key, outcome)  # final; a timing miss waits for its check after the batch
+
+    def settle(run_key: str, outcome: Outcome) -> None:
+        _memo[run_key] = outcome
+        settled(run_key)
 
     started = time.monotonic()
     try:
@@ -142,6 +156,8 @@ async def check_many(
         if again:
             passed = sum(job[0].ok for job in again)
             log.info("checked %d runs again after a timing miss: %d passed", len(again), passed)
+        for outcome, _, run_key in again:
+            settle(run_key, outcome)
     finally:
         await asyncio.gather(*(server.close() for server in servers.values()))
     if jobs:
@@ -154,16 +170,84 @@ def _timing_only(problem: str) -> bool:
     return isinstance(problem, TimingProblem)
 
 
-def is_known(snippet: Path, minors: tuple[str, ...] | None = None) -> bool:
-    """Whether checking ``snippet`` would need no run: every version's result is cached."""
+def run_keys(snippet: Path, minors: tuple[str, ...] | None = None) -> list[str] | None:
+    """The cache keys of ``snippet``'s runs on the versions found here, or None when it cannot run
+    (no ``.out`` file). A check says why, and that a version is missing."""
     conf = settings()
     expected_file = path_for(snippet)
+    minors = applicable(snippet, minors or conf.pythons)
+    look_for(minors)
     try:
-        interpreters = [find(minor) for minor in applicable(snippet, minors or conf.pythons)]
-        keys = [cache.key(snippet, expected_file, interpreter, conf) for interpreter in interpreters]
-    except (OSError, MissingInterpreter):
-        return False
-    return all(k in _memo or (conf.cache_dir / f"{k}.json").exists() for k in keys)
+        interpreters = [find(minor) for minor in minors if not missing(minor)]
+        return [cache.key(snippet, expected_file, interpreter, conf) for interpreter in interpreters]
+    except OSError:
+        return None
+
+
+def is_known(snippet: Path, minors: tuple[str, ...] | None = None) -> bool:
+    """Whether checking ``snippet`` would need no run: every version's result is cached."""
+    keys = run_keys(snippet, minors)
+    cache_dir = settings().cache_dir
+    return keys is not None and all(k in _memo or (cache_dir / f"{k}.json").exists() for k in keys)
+
+
+class Background(threading.Thread):
+    """One batch of snippets checked in a thread of its own, while the pages that show them are made.
+
+    A page waits for its own snippet's runs only (:meth:`wait_for`), so the pages render while the
+    batch's runs mostly wait: a cold build takes about its longest snippet plus what making the
+    pages costs, not the one after the other. A line's time is taken in the snippet's process, so
+    a busy builder does not change it.
+    """
+
+    def __init__(self, snippets: list[Path]) -> None:
+        super().__init__(name="snippet-batch")  # not a daemon: a build ends once its runs are stored
+        self.snippets = snippets
+        self.error: BaseException | None = None
+        self._settled: set[str] = set()
+        self._finished = False
+        self._changed = threading.Condition()
+
+    def run(self) -> None:
+        try:
+            asyncio.run(check_many(self.snippets, settled=self._settle))
+        except BaseException as error:  # the fence that waits says what went wrong
+            self.error = error
+        finally:
+            with self._changed:
+                self._finished = True
+                self._changed.notify_all()
+
+    def _settle(self, run_key: str) -> None:
+        with self._changed:
+            self._settled.add(run_key)
+            self._changed.notify_all()
+
+    def wait_for(self, snippet: Path) -> None:
+        """Until every run of ``snippet`` in this batch has its verdict (re-raising what stopped the batch)."""
+        keys = run_keys(snippet) or []
+        with self._changed:
+            self._changed.wait_for(lambda: self._finished or self._settled.issuperset(keys))
+        if self.error is not None and self._finished:
+            raise self.error
+
+
+_background: Background | None = None
+_background_lock = threading.Lock()
+
+
+def in_background(snippets: list[Path]) -> Background:
+    """The batch now running in the background, or a new one of ``snippets`` once the last has ended.
+
+    One at a time (``mkdocs serve`` builds again and again); a snippet edited while a batch runs is
+    run again by the page that shows it.
+    """
+    global _background
+    with _background_lock:
+        if _background is None or not _background.is_alive():
+            _background = Background(snippets)
+            _background.start()
+        return _background
 
 
 def check_all(snippets: list[Path], minors: tuple[str, ...] | None = None, *, use_cache: bool = True) -> list[Outcome]:

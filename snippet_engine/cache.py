@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from .config import Settings, run_mode
@@ -73,6 +74,6 @@ def load(cache_dir: Path, run_key: str) -> Run | None:
 
 def store(cache_dir: Path, run_key: str, run: Run) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = cache_dir / f"{run_key}.{os.getpid()}.tmp"
+    temporary = cache_dir / f"{run_key}.{os.getpid()}.{threading.get_ident()}.tmp"  # a build's two threads may
     temporary.write_text(json.dumps(run.to_json()))
     temporary.replace(cache_dir / f"{run_key}.json")  # atomic: a build and the tests may share the cache

@@ -10,6 +10,7 @@ diffs::
     1.00 ! Traceback (most recent call last):
     tasks:                 every asyncio task: created - finished | how | name | coroutine
     0.00 - 1.00 | done | Task-1 | main()
+    0.00 - 1.00 |~ done | a\x7cb | fetch()   escaped as output lines are, where a name needs it
 
 Text must match exactly; each time must be within ``early`` before and ``late`` (plus
 ``late_ratio`` of the time) after the expected one: a sleep never ends early, but a
@@ -205,7 +206,11 @@ def _code(char: str) -> str:
 
 def _parse_task(raw: str, where: str) -> TaskRecord:
     try:
-        times, how, name, coro = raw.split(" | ", 3)
+        times, rest = re.split(r" \|(?=~? )", raw, maxsplit=1)
+        escaped = rest.startswith("~")
+        how, name, coro = rest[2 if escaped else 1 :].split(" | ", 2)
+        if escaped:
+            name, coro = _unescape(name, where), _unescape(coro, where)
         created, finished = (part.strip() for part in times.split(" - "))
         return TaskRecord(name, coro, float(created), None if finished == "..." else float(finished),
                           None if how == "pending" else how)  # fmt: skip
@@ -227,8 +232,20 @@ def format_line(line: Line) -> str:
 
 
 def format_task(task: TaskRecord) -> str:
+    """One task line: plain, or escaped (``|~``) when the name or coroutine holds what a plain one cannot."""
     finished = "..." if task.finished is None else _stamp(task.finished)
-    return f"{_stamp(task.created)} - {finished} | {task.how or 'pending'} | {task.name} | {task.coro}"
+    return f"{_stamp(task.created)} - {finished} {_task_fields(task)}"
+
+
+def _task_fields(task: TaskRecord) -> str:
+    """``| how | name | coroutine``; escaped (``|~``, and ``|`` as ``\\x7c``) where a name holds ``|``,
+    or either holds a line break, a control character, or trailing spaces, all of which a plain line loses."""
+    how = task.how or "pending"
+    plain_coro = task.coro == task.coro.rstrip()
+    if "|" in task.name or not plain_coro or any(_needs_escape(char) for char in task.name + task.coro):
+        name, coro = (_escape(text).replace("|", "\\x7c") for text in (task.name, task.coro))
+        return f"|~ {how} | {name} | {coro}"
+    return f"| {how} | {task.name} | {task.coro}"
 
 
 def render(expected: Expected) -> str:
@@ -315,8 +332,8 @@ def _compare_tasks(run: Run, variant: Variant, name: str, settings: Settings) ->
     got = [(t.name, t.coro, t.how) for t in run.tasks]
     if want != got:
         diff = "\n".join(difflib.unified_diff(
-            [format_task(t).split(" | ", 1)[1] for t in variant.tasks],
-            [format_task(t).split(" | ", 1)[1] for t in run.tasks],
+            [_task_fields(t) for t in variant.tasks],
+            [_task_fields(t) for t in run.tasks],
             "expected tasks", "recorded tasks", lineterm=""))  # fmt: skip
         return [f"{name}: the tasks recorded on Python {run.python} differ\n{diff}"]
     problems = []

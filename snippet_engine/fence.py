@@ -154,7 +154,8 @@ def _outcomes(name: str) -> list[batch.Outcome]:
         folder = settings().snippets_dir.name
         raise SnippetProblem(f"no snippet {name!r} in {folder}/ (the fence names a path below it)")
     if not batch.is_known(snippet):
-        batch.check_all(discover())  # run every unchecked snippet at once, not one page at a time
+        # Every unchecked snippet at once, not one page at a time; this page waits for its own only.
+        batch.in_background(discover()).wait_for(snippet)
     return batch.check_all([snippet])
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,17 +42,29 @@ def _patch_level(path: Path) -> int:
 
 
 _missing: dict[str, MissingInterpreter] = {}  # looked for once per process, like those found
+_found: dict[str, Interpreter] = {}
 
 
 def find(minor: str) -> Interpreter:
     """The interpreter for ``minor``, or :class:`MissingInterpreter` saying how to get one."""
     if minor in _missing:
         raise _missing[minor]
+    if minor in _found:
+        return _found[minor]
     try:
-        return _find(minor)
+        _found[minor] = _find(minor)
+        return _found[minor]
     except MissingInterpreter as error:
         _missing[minor] = error
         raise
+
+
+def look_for(minors: tuple[str, ...]) -> None:
+    """Look for several versions at once: each look starts that Python, and a build needs them all."""
+    unknown = [minor for minor in minors if minor not in _missing and minor not in _found]
+    if len(unknown) > 1:
+        with ThreadPoolExecutor(len(unknown), thread_name_prefix="look-for-python") as pool:
+            list(pool.map(missing, unknown))
 
 
 def missing(minor: str) -> str | None:
@@ -64,7 +76,6 @@ def missing(minor: str) -> str | None:
     return None
 
 
-@functools.cache
 def _find(minor: str) -> Interpreter:
     for executable in _candidates(minor):
         try:

@@ -112,23 +112,31 @@ def _refuse(snippet: Path, expected: Expected, tries: list[Run]) -> list[str]:
 
 
 def _earliest(runs: list[Run]) -> Run:
-    """A copy of the first run, with each time the earliest any run saw for it, less its CPU waits.
+    """A copy of the first run, each time estimated from every run: an idle run's time, as near as known.
 
-    A line comes late on a busy machine by about the time its run waited for a CPU; that wait
-    is taken off, so a sample recorded while the machine is busy still gets an idle run's times.
+    A line comes late on a busy machine by at most the time its run waited for a CPU, so each run
+    bounds the idle time: at least its time less its CPU waits, at most its time. Waits do not always
+    delay a line (a wait before a sleep is absorbed by the sleep), so time less waits can fall below
+    the truth, below even an idle run's time (a 0.6 s sleep recorded as 0.20 s under a load of 20).
+    The estimate is the highest of the lower bounds, never above the earliest time seen.
     """
     best = copy.deepcopy(runs[0])
     for index, line in enumerate(best.lines):
-        line.time = min(run.lines[index].time - run.lines[index].delay for run in runs)
+        line.time = _estimate([(run.lines[index].time, run.lines[index].delay) for run in runs])
         line.delay = 0.0
     for index, task in enumerate(best.tasks):
-        task.created = min(run.tasks[index].created - run.tasks[index].created_delay for run in runs)
+        task.created = _estimate([(run.tasks[index].created, run.tasks[index].created_delay) for run in runs])
         task.created_delay = 0.0
         if task.finished is not None:
             ends = [run.tasks[index] for run in runs if run.tasks[index].finished is not None]
-            task.finished = min(end.finished - end.finished_delay for end in ends)
+            task.finished = _estimate([(end.finished, end.finished_delay) for end in ends])
             task.finished_delay = 0.0
     return best
+
+
+def _estimate(seen: list[tuple[float, float]]) -> float:
+    """From (time, CPU wait by then) of each run: the highest lower bound, at most the earliest time, at least 0."""
+    return max(0.0, min(min(time for time, _ in seen), max(time - waited for time, waited in seen)))
 
 
 async def record_many(snippets: list[Path], minors: tuple[str, ...]) -> dict[Path, list[str]]:

@@ -4,9 +4,7 @@ site, served as GitHub Pages serves it; one Chromium for every browser test of t
 from __future__ import annotations
 
 import functools
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import browsers
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
@@ -143,16 +142,7 @@ def warnings_of(log: str, most: int = 200) -> str:
     return "\n".join(kept) or log[-2000:]
 
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",  # without these, Chromium itself calls Google's hosts
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # and should anything still try: no DNS
-]
+CHROMIUM_ARGS = browsers.LAUNCH_ARGS
 
 # ---------------------------------------------------------------- serving the site
 
@@ -208,14 +198,11 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 
 def _chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail(
-        "No Chromium to test the site in: install Debian's chromium (`apt-get install chromium`) "
-        "or set CHROMIUM=/path/to/chromium. (Playwright's own browser downloads are not used.)",
-        pytrace=False,
-    )
+    """The browser found by ``browsers.find`` (Debian's Chromium, the runner's Google Chrome, Playwright's ...)."""
+    try:
+        return browsers.find().path
+    except browsers.NoBrowser as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The built site in a real browser, as a reader gets it: Debian's Chromium, driven by Playwright.
+"""The built site in a real browser, as a reader gets it: Chromium or Google Chrome, driven by Playwright.
 
 Every page, in light and dark: it loads with no console error, asks no host but the site's own,
 and axe-core finds no accessibility violation. Each sample's copy button gives exactly the
@@ -26,9 +26,10 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import browsers
 import pytest
 from axe_playwright_python.base import AxeResults
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 
 from conftest import ROOT, base_path, is_local
 from snippet_engine.config import discover, label, settings
@@ -445,3 +446,25 @@ def test_copy_button_gives_the_code_and_it_prints_what_the_page_shows(
                 "shown on the page", f"printed by the copied code on Python {run.python}", lineterm="",
             )  # fmt: skip
             pytest.fail(f"{where}: the copied code prints something else\n" + "\n".join(diff), pytrace=False)
+
+
+# ---------------------------------------------------------------- JSPI, for the in-page runner
+
+
+def test_the_browser_found_runs_webassembly_that_awaits_a_promise(after_snippet_runs, browser: Browser) -> None:
+    """JSPI, which the in-page runner needs: checked in the browser the tests use, not assumed from its version."""
+    found = browsers.find()
+    assert browsers.has_jspi(browser), f"{found.version} ({found.path}, from {found.source}) has no working JSPI"
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["delete WebAssembly.Suspending", "WebAssembly.Suspending = function () {}", "delete WebAssembly.promising"],
+)
+def test_jspi_missing_or_broken_is_reported(after_snippet_runs, browser: Browser, breakage: str) -> None:
+    context = browser.new_context()
+    try:
+        context.add_init_script(breakage)
+        assert browsers.has_jspi(context) is False
+    finally:
+        context.close()

@@ -100,6 +100,55 @@ SNIPPETS = {
 }
 
 
+# What Python's shutdown shows, each on its own (a forked run ends the quick way only when none of it
+# could happen: child/_snippet_exit.py), with the line each must print in both kinds of run.
+AT_SHUTDOWN = {
+    "del_at_exit.py": (
+        "class Noisy:\n    def __del__(self):\n        print('freed at shutdown')\n\n"
+        "kept = Noisy()\nprint('main done')\n",
+        "freed at shutdown",
+    ),
+    "generator_at_exit.py": (
+        "def walk():\n    try:\n        yield 1\n    finally:\n        print('generator closed at shutdown')\n\n"
+        "steps = walk()\nnext(steps)\nprint('main done')\n",
+        "generator closed at shutdown",
+    ),
+    "coroutine_at_exit.py": (
+        "async def never():\n    pass\n\ncoroutine = never()\nprint('main done')\n",
+        "RuntimeWarning: coroutine 'never' was never awaited",
+    ),
+    "failed_task_at_exit.py": (
+        "import asyncio\n\nasync def fails():\n    raise ValueError('nobody asked')\n\n"
+        "loop = asyncio.new_event_loop()\ntask = loop.create_task(fails())\n"
+        "loop.run_until_complete(asyncio.sleep(0.01))\nprint('main done')\n",
+        "Task exception was never retrieved",
+    ),
+    "pending_task_at_exit.py": (
+        "import asyncio\n\nasync def forever():\n    await asyncio.sleep(3600)\n\n"
+        "loop = asyncio.new_event_loop()\ntask = loop.create_task(forever())\n"
+        "loop.run_until_complete(asyncio.sleep(0.01))\nloop.close()\nprint('main done')\n",
+        "Task was destroyed but it is pending!",
+    ),
+    "cycle_without_gc.py": (
+        "import gc\n\nclass Node:\n    def __del__(self):\n        print('cycle freed at shutdown')\n\n"
+        "gc.disable()\nnode = Node()\nnode.me = node\ndel node\nprint('main done')\n",
+        "cycle freed at shutdown",
+    ),
+    "atexit_and_thread.py": (
+        "import atexit, threading, time\n\natexit.register(print, 'atexit function')\n"
+        "threading.Thread(target=lambda: (time.sleep(0.2), print('thread ended after main'))).start()\n"
+        "print('main done')\n",
+        "atexit function",
+    ),
+    "raises_at_exit.py": (
+        "class Noisy:\n    def __del__(self):\n        print('freed after the traceback')\n\n"
+        "kept = Noisy()\nraise RuntimeError('uncaught')\n",
+        "freed after the traceback",
+    ),
+}
+SNIPPETS.update({name: (code, {}) for name, (code, _) in AT_SHUTDOWN.items()})
+
+
 @dataclass
 class Ran:
     snippet: Path
@@ -163,6 +212,16 @@ def test_forked_runs_print_exactly_what_fresh_runs_print(both_runs):
         if name != "flood.py":  # stopped at a cap: how far it got depends on speed
             assert [(x.stream, x.text) for x in one.lines] == [(x.stream, x.text) for x in other.lines], name
         assert [(t.name, t.coro, t.how) for t in one.tasks] == [(t.name, t.coro, t.how) for t in other.tasks], name
+
+
+@pytest.mark.parametrize("name", AT_SHUTDOWN)
+def test_a_forked_run_ends_as_python_ends(both_runs, name):
+    """What a shutdown prints (finalizers, callbacks, atexit, threads) is printed by forked runs too."""
+    fresh, forked = both_runs[0][name].run, both_runs[1][name].run
+    said = AT_SHUTDOWN[name][1]
+    assert any(said in line.text for line in fresh.lines), [line.text for line in fresh.lines]
+    assert [(x.stream, x.text) for x in forked.lines] == [(x.stream, x.text) for x in fresh.lines]
+    assert forked.returncode == fresh.returncode
 
 
 def test_a_script_sees_itself_as_main(runs):
@@ -441,3 +500,91 @@ def test_a_missing_interpreter_fails_saying_how_to_get_it():
         MissingInterpreter, match=r"Python 3\.99 was not found .*`pyenv install 3\.99`.*SNIPPET_PYTHONS"
     ):
         find("3.99")
+
+
+def test_a_typical_sample_ends_the_quick_way_and_a_pending_task_does_not(tmp_path):
+    """Most samples leave nothing for Python's teardown to do, so a forked run skips it (a third of its CPU)."""
+    program = textwrap.dedent(
+        """
+        import asyncio, gc, sys
+        import _snippet_exit
+
+        gc.freeze()  # as the fork server does before a run
+
+        async def work(n):
+            await asyncio.sleep(0.01)
+            if n == 2:
+                raise ValueError(n)
+            return n
+
+        async def main():
+            results = await asyncio.gather(*(work(n) for n in range(4)), return_exceptions=True)
+            task = asyncio.create_task(work(1))
+            await task
+            async with asyncio.TaskGroup() as group:
+                group.create_task(work(3))
+            return results
+
+        asyncio.run(main())
+        print(_snippet_exit.left_to_finalize())
+        loop = asyncio.new_event_loop()
+        pending = loop.create_task(asyncio.sleep(3600))
+        loop.run_until_complete(asyncio.sleep(0))
+        print(_snippet_exit.left_to_finalize())
+        pending.cancel()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(batch.__file__).parent / "child")}
+    for minor in settings().pythons:
+        done = subprocess.run([find(minor).executable, "-c", program], capture_output=True, text=True, env=env)
+        assert done.stdout.split() == ["False", "True"], (minor, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("minor", settings().pythons)
+def test_recording_tasks_does_not_keep_a_failed_task_alive(tmp_path, minor):
+    """A failed task nobody references is freed, and its error reported, at once, as without the recorder.
+
+    On 3.12+ the task's traceback holds the frame that ran its last step; the recorder's wrapper of that
+    step must drop its names as asyncio's own ``Handle._run`` does, or the report waits for the end.
+    """
+    snippet = write(
+        tmp_path,
+        "freed.py",
+        """
+        import asyncio
+
+        async def fail():
+            await asyncio.sleep(0.1)
+            raise ValueError("no")
+
+        async def main():
+            asyncio.get_running_loop().set_exception_handler(lambda loop, context: print(context["message"]))
+            asyncio.create_task(fail())  # no reference kept
+            await asyncio.sleep(0.3)
+            print("main returns")
+
+        asyncio.run(main())
+        """,
+    )
+    conf = settings()
+    result = asyncio.run(
+        run_snippet(snippet, find(minor), timeout=10, max_lines=conf.max_lines, max_bytes=conf.max_bytes)
+    )
+    assert [line.text for line in result.lines] == ["Task exception was never retrieved", "main returns"]
+
+
+def test_record_never_takes_a_time_below_what_an_idle_run_shows():
+    """CPU waits bound how late a line came, but a wait before a sleep delays nothing: subtracting every
+    wait can put a 0.6 s sleep at 0.20 s. Each run gives a lower bound (time less waits) and an upper
+    bound (its time); the recorded time is the highest lower bound, never above the earliest time."""
+    from snippet_engine.record import _earliest
+
+    def run(time: float, waited: float) -> Run:
+        return Run("3.12.1", lines=[Line(time, "out", "after a 0.6 s sleep", waited)])
+
+    idle, busy, busier = run(0.60, 0.0), run(0.75, 0.55), run(0.70, 0.08)
+    assert _earliest([busy, idle, busier]).lines[0].time == pytest.approx(0.60)
+    assert _earliest([busy, busier]).lines[0].time == pytest.approx(0.62)  # 0.70 - 0.08, the tighter bound
+    assert _earliest([run(0.02, 0.05)]).lines[0].time == 0.0  # never before the start

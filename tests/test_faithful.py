@@ -565,6 +565,64 @@ def test_record_keeps_trailing_spaces_and_control_characters(tmp_path, monkeypat
     assert outcome.ok, outcome.problems
 
 
+TASK_NAMES = ["a | b", "x |", "| y", "|~", "line\nbreak", "cr\rx", "tab\there", "trail ", "", "<b>bold</b> &amp;",
+              "back\\slash", "\\x7c", "\u2028", "é ✓"]  # fmt: skip
+
+
+def test_every_task_name_survives_a_round_trip_through_the_out_file_and_the_timeline(tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    from snippet_engine import timeline
+    from snippet_engine.run import TaskRecord
+
+    path = tmp_path / "tasks.out"
+    tasks = [TaskRecord(name, f"work({name!r})", 0.0, 1.0, "done") for name in TASK_NAMES]
+    tasks.append(TaskRecord("last", "coro | with a bar and a space ", 0.5, None, None))
+    variant = Variant(None, [Line(1.0, "out", "printed")], tasks)
+    path.write_text(render(Expected(path, variants=[variant])), encoding="utf-8")
+    parsed = parse(path).variants[0].tasks
+    assert [(t.name, t.coro, t.how, t.finished) for t in parsed] == [(t.name, t.coro, t.how, t.finished) for t in tasks]
+    for line in path.read_text(encoding="utf-8").split("\n")[:-1]:
+        assert line == line.rstrip(), repr(line)  # nothing an editor or git would change
+        assert line.replace("\t", " ").isprintable(), repr(line)
+    assert "0.00 - 1.00 | done | <b>bold</b> &amp; | work('<b>bold</b> &amp;')" in path.read_text(encoding="utf-8")
+    picture = timeline.svg(variant)
+    ElementTree.fromstring(picture)  # well-formed: no name opened a tag or broke an attribute
+    assert "<b>" not in picture
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp;amp;" in picture
+
+
+def test_record_and_check_tasks_whose_names_a_plain_line_cannot_hold(tmp_path, monkeypatch):
+    from snippet_engine.record import record_many
+
+    monkeypatch.setenv("SNIPPET_CACHE_DIR", str(tmp_path / "cache"))
+    snippet = tmp_path / "named.py"
+    snippet.write_text(
+        "import asyncio\n\nasync def work():\n    await asyncio.sleep(0)\n\nasync def main():\n"
+        f"    for name in {TASK_NAMES!r}:\n"
+        "        await asyncio.create_task(work(), name=name)\n\nasyncio.run(main())\n"
+    )
+    assert in_a_thread(record_many([snippet], (PY,))) == {snippet: []}
+    recorded = parse(snippet.with_suffix(".out")).variants[0].tasks
+    assert [task.name for task in recorded] == ["Task-1", *TASK_NAMES]
+    (outcome,) = in_a_thread(batch.check_many([snippet], (PY,), use_cache=False))
+    assert outcome.ok, outcome.problems
+
+
+def test_record_never_writes_a_time_before_the_start(tmp_path):
+    """CPU waits are summed over threads and processes, so they can exceed the time they are taken from."""
+    from snippet_engine.record import _earliest
+    from snippet_engine.run import TaskRecord
+
+    runs = [Run("3.11.7", [Line(0.0, "out", "False", delay=0.02)], [TaskRecord("Task-1", "main()", 0.01, 0.0, "done")])]
+    runs[0].tasks[0].created_delay = runs[0].tasks[0].finished_delay = 0.03
+    best = _earliest(runs)
+    assert (best.lines[0].time, best.tasks[0].created, best.tasks[0].finished) == (0.0, 0.0, 0.0)
+    path = tmp_path / "x.out"
+    path.write_text(render(Expected(path, variants=[Variant(None, best.lines, best.tasks)])))
+    assert parse(path).variants[0].lines[0].time == 0.0  # a file record writes can be read back
+
+
 def test_contributing_names_a_real_test_for_every_case():
     """CONTRIBUTING's decision table and "What the engine refuses" name tests that exist."""
     text = (ROOT / "CONTRIBUTING.md").read_text()

@@ -256,6 +256,10 @@ def _record_tasks():
         task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
         if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
             finished(task)
+        # As asyncio's own Handle._run does (`self = None`): on 3.12+ a task that failed holds this
+        # frame through its traceback, so these names would keep the task alive, and delay the
+        # "Task exception was never retrieved" report until the program ends.
+        handle = task = None
 
     asyncio.events.Handle._run = _run
     if hasattr(asyncio.tasks, "create_eager_task_factory"):  # 3.12+

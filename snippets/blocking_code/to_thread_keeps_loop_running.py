@@ -4,12 +4,12 @@ import time
 
 async def ticker() -> None:
     for tick in range(1, 5):
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.6)
         print(f"tick {tick}")
 
 
 def read_report() -> str:
-    time.sleep(1)  # a blocking call, now run in a worker thread
+    time.sleep(1.5)  # a blocking call, now run in a worker thread
     return "report"
 
 
