@@ -161,7 +161,9 @@ def main() -> None:
             for page in pages:
                 order = ("with", "without") if round_ % 2 == 0 else ("without", "with")
                 for name in order:
-                    results.setdefault((page, name), []).append(measure(binary, servers[name][1] + page, chromium))
+                    found = measure(binary, servers[name][1] + page, chromium)
+                    results.setdefault((page, name), []).append(found)
+                    print(f"round {round_ + 1}: {page or 'home'} {name}: {found}", file=sys.stderr, flush=True)
         for server, _ in servers.values():
             server.shutdown()
     dropped = []

@@ -15,7 +15,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import browsers
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
@@ -142,8 +141,6 @@ def warnings_of(log: str, most: int = 200) -> str:
     return "\n".join(kept) or log[-2000:]
 
 
-CHROMIUM_ARGS = browsers.LAUNCH_ARGS
-
 # ---------------------------------------------------------------- serving the site
 
 
@@ -199,6 +196,8 @@ def site_url(built_site: Path) -> Iterator[str]:
 
 def _chromium() -> str:
     """The browser found by ``browsers.find`` (Debian's Chromium, the runner's Google Chrome, Playwright's ...)."""
+    import browsers  # here, not on top: a project that copies this conftest for its own tests needs no browser
+
     try:
         return browsers.find().path
     except browsers.NoBrowser as error:
@@ -207,9 +206,11 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    from browsers import LAUNCH_ARGS  # headless and offline
+
     executable = _chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
         yield browser
         browser.close()
 
