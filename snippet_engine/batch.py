@@ -130,8 +130,8 @@ async def check_many(
             finally:
                 release()
         outcome.problems = compare(outcome.run, outcome.expected, outcome.minor, conf)
-        if outcome.ok:
-            cache.store(conf.cache_dir, run_key, outcome.run)
+        if outcome.ok:  # in a thread: renaming a file can wait on the kernel's locks, as the loop must not
+            await asyncio.to_thread(cache.store, conf.cache_dir, run_key, outcome.run)
         if outcome.ok or not all(map(_timing_only, outcome.problems)):
             settle(run_key, outcome)  # final; a timing miss waits for its check after the batch
 

@@ -87,6 +87,7 @@ class ForkServer:
                     future.set_exception(
                         ForkServerError(f"the fork server of Python {self.interpreter.version} stopped")
                     )
+                    future.exception()  # said to whoever awaits it; a run cancelled meanwhile never will
 
     async def launch(
         self, script: str, cwd: str, fds: tuple[int, int, int]
@@ -119,14 +120,16 @@ class ForkServer:
             self._socket.send(json.dumps({"kill": run_id}).encode())
 
     async def close(self) -> None:
+        """Stop the server, then remove its runs' folders. Each run's folder is left until now:
+        removing a folder that other runs' sandboxes have mounted waits for the kernel's lock on
+        mount points, 5 ms a run, which held up the whole batch's event loop."""
+        if self._socket is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._socket.close()  # the server sees the end and exits
+            await self._process.wait()
+            self._socket = None
         if self._runs_dir is not None:
-            shutil.rmtree(self._runs_dir, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, self._runs_dir, ignore_errors=True)
             self._runs_dir = None
-        if self._socket is None:
-            return
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
-        self._socket.close()  # the server sees the end and exits
-        await self._process.wait()
-        self._socket = None

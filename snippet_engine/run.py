@@ -323,7 +323,8 @@ async def run_snippet(
             if not exited.done():
                 stop()
             run.returncode = await exited
-        shutil.rmtree(workdir, ignore_errors=True)
+        if server is None:  # a fork server removes its runs' folders all at once as it closes
+            shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
     recorder.started()  # if it never did
     recorder.finish()

@@ -141,6 +141,24 @@ def warnings_of(log: str, most: int = 200) -> str:
     return "\n".join(kept) or log[-2000:]
 
 
+# A session fixture that fails (the strict build, say) fails every test that uses it, and pytest
+# would print its whole message under each: each problem is said once, then named.
+_said: dict[tuple[str, str], str] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is None or not report.failed or call.when != "setup":
+        return
+    said = (call.excinfo.typename, str(call.excinfo.value))
+    if said in _said:
+        report.longrepr = f"{said[0]}: the same as in {_said[said]} (said there in full)"
+    else:
+        _said[said] = item.nodeid
+
+
 # ---------------------------------------------------------------- serving the site
 
 

@@ -646,3 +646,22 @@ def test_recording_some_versions_keeps_what_was_recorded_for_the_others(tmp_path
     out.write_text(f"@ python {PY}\n 0.00 | stale\n@ python {others}\n 0.00 | True\n")
     assert in_a_thread(record_many([snippet], (PY,))) == {snippet: []}
     assert out.read_text() == f"@ python {PY}\n 0.00 | False\n@ python {others}\n 0.00 | True\n"
+
+
+def test_a_failing_session_fixture_is_said_in_full_once(tmp_path):
+    """Every test that uses a broken session fixture (the strict build) fails; its message is printed once."""
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_it.py").write_text(
+        "import pytest\n\n@pytest.fixture(scope='session')\ndef built():\n"
+        "    raise RuntimeError('the build failed:\\n' + ('a line of ' + 'its log\\n') * 50)\n\n"
+        "@pytest.mark.parametrize('n', range(4))\ndef test_uses_it(built, n):\n    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "test_it.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.count("4 errors") == 1, done.stdout
+    assert done.stdout.count("a line of its log") == 50, done.stdout
+    assert done.stdout.count("the same as in test_it.py::test_uses_it[0]") == 3, done.stdout

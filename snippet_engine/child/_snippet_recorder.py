@@ -8,14 +8,16 @@ pipe, as a terminal would, so frames and everything else written there (by ``os.
 child process, the interpreter at shutdown) arrive in the order they were written. A frame
 is at most ``PIPE_BUF`` bytes, so no other writer can cut into it.
 
-The CPU queue wait is how long the process's threads have waited for a CPU since start
-(Linux's ``/proc/self/task/*/schedstat``; 0 elsewhere): on a busy machine a line comes
-late by about that much, and the engine does not count it against the snippet.
+The CPU queue wait is how long the writing thread, and at most one other thread or process of
+the run, have waited for a CPU since start (Linux's ``/proc/self/task/*/schedstat``; 0
+elsewhere): on a busy machine a line comes late by about that much, and the engine does not
+count it against the snippet (see :func:`_queue_wait`).
 
 It also records every asyncio task (created, finished and how) for the timelines, on a
 pipe of its own. The snippet file itself stays plain Python.
 """
 
+import contextlib
 import io
 import json
 import mmap
@@ -35,17 +37,21 @@ _TASK_HEADER = struct.Struct("<ddBH")  # seconds since start, CPU queue wait, ki
 _task_fd = -1  # the engine's task pipe, set by install()
 _lock = threading.Lock()
 _start = time.monotonic()
-_delay_at_start = 0.0
+_at_start = {}  # thread id -> its CPU queue wait when the clock started
 
 
 def _queue_wait():
-    """Seconds this process and the processes it started have spent runnable but waiting for a CPU.
+    """Seconds the line now written may have been delayed by the run's waits for a CPU.
 
-    Summed over every thread of every process of the run that is alive now, plus what was last
-    seen of those that have ended since (Linux's ``schedstat`` and ``children`` files; 0 elsewhere).
+    The writing thread's own wait, plus the longest of any one other thread or process of the run:
+    a line waits for the thread that writes it, and for what that thread waited on. Waits of
+    threads and processes running side by side overlap in time, so they are not added up: a sum
+    would explain away a real slowdown, and ``record`` would take times below an idle run's.
+    (Waits of workers one after another are then under-counted: a line is failed, and checked
+    again, rather than passed.) Linux's ``schedstat`` and ``children`` files; 0 elsewhere.
     """
     try:
-        total = _process_wait(os.getpid(), _children)
+        threads = _thread_waits(os.getpid(), _children)
     except OSError:
         return 0.0  # no /proc (macOS): lateness is not explained, only measured
     pending = list(_children)
@@ -54,7 +60,7 @@ def _queue_wait():
         pid = pending.pop()
         found = []
         try:
-            _seen[pid] = max(_seen.get(pid, 0.0), _process_wait(pid, found))
+            _seen[pid] = max(_seen.get(pid, 0.0), sum(_thread_waits(pid, found).values()))
         except OSError:
             continue  # it has ended: its last value stays in _seen
         pending.extend(found)
@@ -62,7 +68,8 @@ def _queue_wait():
         for pid, waited in _REPORT.iter_unpack(_reports):
             if pid:
                 _seen[pid] = max(_seen.get(pid, 0.0), waited)
-    return total + sum(_seen.values())
+    own = threads.pop(threading.get_native_id(), 0.0)
+    return own + max([*threads.values(), *_seen.values()], default=0.0)
 
 
 def _report_own_wait():
@@ -73,22 +80,24 @@ def _report_own_wait():
     if _reports is None or pid == _main_pid:
         return
     try:
-        waited = _process_wait(pid, [])
+        waited = sum(_thread_waits(pid, []).values())
     except OSError:
         return
     _REPORT.pack_into(_reports, (pid % _REPORT_SLOTS) * _REPORT.size, pid, waited)
 
 
-def _process_wait(pid, children):
-    """The CPU queue wait of one process's threads, in seconds; appends its children's pids to ``children``."""
-    total = 0
+def _thread_waits(pid, children):
+    """The CPU queue wait of each thread of a process since the clock started, in seconds, by thread
+    id; appends the process's children's pids to ``children``."""
+    waits = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            total += int(_read(f"/proc/{pid}/task/{tid}/schedstat").split()[1])
+            waited = int(_read(f"/proc/{pid}/task/{tid}/schedstat").split()[1]) / 1e9
             children.extend(map(int, _read(f"/proc/{pid}/task/{tid}/children").split()))
         except (OSError, IndexError, ValueError):
-            pass  # a thread that just ended
-    return total / 1e9
+            continue  # a thread that just ended
+        waits[int(tid)] = waited - _at_start.get(int(tid), 0.0) if pid == _main_pid else waited
+    return waits
 
 
 def _read(path):
@@ -116,7 +125,7 @@ _open = {}  # /proc path -> its open file descriptor
 def _stamp():
     """(seconds since start, CPU queue wait until then): the wait is read first, so a wait that comes
     between the two readings only makes the time late, never takes the time below the true one."""
-    waited = _queue_wait() - _delay_at_start
+    waited = _queue_wait()
     return time.monotonic() - _start, waited
 
 
@@ -269,7 +278,7 @@ def _record_tasks():
 
 def install(task_fd):
     """Record from now on: output on file descriptors 1 and 2, tasks on ``task_fd``; the clock starts here."""
-    global _task_fd, _start, _delay_at_start, _reports, _main_pid
+    global _task_fd, _start, _reports, _main_pid
     _task_fd = task_fd
     _main_pid = os.getpid()
     _reports = mmap.mmap(-1, _REPORT.size * _REPORT_SLOTS)  # shared: forked processes write, this one reads
@@ -277,6 +286,8 @@ def install(task_fd):
     _record_tasks()
     sys.stdout = _framed_stream(sys.stdout, 1)
     sys.stderr = _framed_stream(sys.stderr, 2)
-    _delay_at_start = _queue_wait()
     _start = time.monotonic()  # after our own set-up
+    _at_start.clear()  # a wait before the clock started is not the run's (after it, so none is missed)
+    with contextlib.suppress(OSError):
+        _at_start.update(_thread_waits(os.getpid(), []))
     _send_task(START, struct.pack("<d", _start), 0.0, 0.0)

@@ -61,7 +61,7 @@ def _fresh_tmp(workdir: str) -> None:
     So are the folders the sandbox showed below /tmp (the checkout, the engine, a virtual environment,
     when a clone lies there): a run sees the same machine as the fork server, less its /tmp.
     """
-    shown = sorted({*_mounts_below_tmp(), workdir}, key=len)
+    shown = sorted({*_below_tmp, workdir}, key=len)
     kept = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in shown}
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
@@ -86,9 +86,7 @@ def bring_up_loopback() -> None:
 
 def drop_privileges() -> None:
     """Every capability gone (bounding, ambient, effective, permitted, inheritable), none to be had again."""
-    with open("/proc/sys/kernel/cap_last_cap") as last:
-        last_cap = int(last.read())
-    for cap in range(last_cap + 1):
+    for cap in range(_last_cap + 1):
         _prctl(PR_CAPBSET_DROP, cap)
     _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
@@ -98,6 +96,17 @@ def drop_privileges() -> None:
 
 
 _own_pid_namespace = -1  # the fork server's, to go back to after forking each run's init
+# What every run needs to know of the sandbox, read once by the server, not again by each run.
+_below_tmp: list[str] = []  # the mounts below /tmp (the checkout, the engine ...), put back in each run's /tmp
+_last_cap = -1  # the highest capability number of this kernel
+
+
+def _read_once() -> None:
+    global _own_pid_namespace, _last_cap
+    _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    _below_tmp.extend(_mounts_below_tmp())
+    with open("/proc/sys/kernel/cap_last_cap") as last:
+        _last_cap = int(last.read())
 
 
 def fork_run(workdir: str, keep_fds: tuple[int, ...], forget: Callable[[], None]) -> tuple[int, int]:
@@ -108,9 +117,8 @@ def fork_run(workdir: str, keep_fds: tuple[int, ...], forget: Callable[[], None]
     recorder pipe, stdout and stderr, closed in init so the engine's pipes end with the snippet;
     ``forget``: closes in init (and so in the snippet) what the fork server keeps for itself.
     """
-    global _own_pid_namespace
     if _own_pid_namespace < 0:
-        _own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        _read_once()
     status_read, status_write = os.pipe()
     _check(_libc.unshare(CLONE_NEWPID), "unshare")  # the next child is PID 1 of a new namespace
     try:
