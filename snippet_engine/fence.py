@@ -251,7 +251,8 @@ def _output_html(
         stream = " snippet-stderr" if line.stream == "err" else ""
         label = '<span class="snippet-sr">standard error: </span>' if line.stream == "err" else ""
         rows.append(
-            f'<span class="snippet-line{stream}"><span class="snippet-time">{line.time:5.2f} s</span> '
+            f'<span class="snippet-line{stream}" data-t="{line.time:.2f}">'
+            f'<span class="snippet-time">{line.time:5.2f} s</span> '
             f"{label}{html.escape(line.text)}</span>"
         )
     head = f'<p class="snippet-caption">{html.escape(caption)}</p>' if caption else ""

@@ -101,7 +101,8 @@ def svg(variant: Variant, *, key: str = "timeline") -> str:
     title, desc = _words(variant, tasks, hidden, end)
     return (
         f'<svg class="tl" xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH} {_n(height)}" '
-        f'width="100%" aria-labelledby="{ident}-title {ident}-desc" font-size="{SMALL_SIZE}">\n'
+        f'width="100%" aria-labelledby="{ident}-title {ident}-desc" font-size="{SMALL_SIZE}" '
+        f'data-span="{span:g}" data-x0="{X0}" data-x1="{X1}">\n'
         f'<title id="{ident}-title">{escape(title)}</title>\n'
         f'<desc id="{ident}-desc">{escape(desc)}</desc>\n'
         f'<defs><pattern id="{ident}-hatch" patternUnits="userSpaceOnUse" width="5" height="5" '
@@ -129,7 +130,8 @@ def _row(task: TaskRecord, y: float, x, ident: str, end: float) -> str:
     text_width = (len(text) + len(suffix)) * LABEL_SIZE * CHAR
     label_x = max(X0, min(x0, X1 - text_width))
     parts = [
-        f'<g class="tl-task tl-{kind}">',
+        f'<g class="tl-task tl-{kind}" data-from="{task.created:.2f}"'
+        + (f' data-to="{task.finished:.2f}">' if how is not None and task.finished is not None else ">"),
         f"<title>{escape(_task_words(task, full=True))}</title>",
         f'<rect class="tl-track" x="{X0}" y="{_n(mid - 1)}" width="{X1 - X0}" height="2"/>',
         f'<text class="tl-label" x="{_n(label_x)}" y="{_n(y + 12)}" font-size="{LABEL_SIZE}">{escape(text)}'
@@ -173,7 +175,7 @@ def _mark(cx: float, cy: float, when: float, stream: str, texts: list[str]) -> s
             + (' text-anchor="end"' if cx > X1 - 24 else "")
             + f">{TIMES}{len(texts)}</text>"
         )
-    return f'<g class="tl-print tl-{stream}"><title>{escape(tip)}</title>{shape}{count}</g>'
+    return f'<g class="tl-print tl-{stream}" data-t="{when:.2f}"><title>{escape(tip)}</title>{shape}{count}</g>'
 
 
 def _axis(end: float) -> tuple[float, float]:

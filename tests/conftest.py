@@ -1,14 +1,23 @@
-"""Shared fixtures: every snippet is run once, all at once, in the background from collection on."""
+"""Shared fixtures: every snippet is run once, all at once, in the background from collection on; the built
+site, served as GitHub Pages serves it; one Chromium for every browser test of the session."""
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from snippet_engine import config as config_module
 from snippet_engine.batch import Outcome, applicable, check_all
@@ -148,3 +157,94 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = f"{said[0]}: the same as in {_said[said]} (said there in full)"
     else:
         _said[said] = item.nodeid
+
+
+# ---------------------------------------------------------------- serving the site
+
+
+class _SiteHandler(SimpleHTTPRequestHandler):
+    """GitHub Pages in miniature: the site below ``base``, and its 404 page, with status 404, for the rest."""
+
+    def __init__(self, *args, site: Path, base: str, **kwargs):
+        self.site, self.base = site, base
+        super().__init__(*args, directory=str(site), **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not path.startswith(self.base):
+            return str(self.site / "\0outside the site")
+        return super().translate_path("/" + path[len(self.base) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        page = self.site / "404.html"
+        if code != HTTPStatus.NOT_FOUND or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def base_path(site: Path) -> str:
+    """The path the site lives under, as its sitemap says (from ``site_url``): "/asyncio-together/"."""
+    first = ET.parse(site / "sitemap.xml").getroot().find("{*}url/{*}loc")
+    return urlsplit(first.text.strip()).path if first is not None else "/"
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    base = base_path(built_site)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler, site=built_site, base=base))
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{base}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+# ---------------------------------------------------------------- the browser
+
+
+def _chromium() -> str:
+    """The browser found by ``browsers.find`` (Debian's Chromium, the runner's Google Chrome, Playwright's ...)."""
+    import browsers  # here, not on top: a project that copies this conftest for its own tests needs no browser
+
+    try:
+        return browsers.find().path
+    except browsers.NoBrowser as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    from browsers import LAUNCH_ARGS  # headless and offline
+
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
+    origin = f"{urlsplit(site_url).scheme}://{urlsplit(site_url).netloc}"
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    context.add_init_script(AXE_SCRIPT)  # axe-core in every page, from the package: nothing is fetched
+    # Nothing leaves the machine, and a request that tries fails at once instead of hanging a test.
+    context.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
+    yield context
+    context.close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1"

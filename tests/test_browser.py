@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import functools
 import re
 import sys
 import tempfile
@@ -24,16 +23,15 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import browsers
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT, AxeResults
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, sync_playwright
+from axe_playwright_python.base import AxeResults
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 
-from conftest import ROOT
+from conftest import ROOT, base_path, is_local
 from snippet_engine.config import discover, label, settings
 from snippet_engine.expected import parse, path_for
 from snippet_engine.forkserver import ForkServer
@@ -44,7 +42,6 @@ pytestmark = pytest.mark.browser  # `pytest -m "not browser"`: everything else, 
 
 DOCS = ROOT / "docs"
 MISSING = "404"  # the test id of a page that does not exist: the site's 404 page
-CHROMIUM_ARGS = browsers.LAUNCH_ARGS
 # In dark mode only colours change: these rules are run again (all of axe's rules run in light mode).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 PAGE_WEIGHT_LIMIT = 1_000_000  # bytes, uncompressed, of everything a first visit to one page loads
@@ -70,93 +67,6 @@ def _id(path: str) -> str:
     return path.rstrip("/") or "home"
 
 
-# ---------------------------------------------------------------- serving the site
-
-
-class _SiteHandler(SimpleHTTPRequestHandler):
-    """GitHub Pages in miniature: the site below ``base``, and its 404 page, with status 404, for the rest."""
-
-    def __init__(self, *args, site: Path, base: str, **kwargs):
-        self.site, self.base = site, base
-        super().__init__(*args, directory=str(site), **kwargs)
-
-    def translate_path(self, path: str) -> str:
-        path = urlsplit(path).path
-        if not path.startswith(self.base):
-            return str(self.site / "\0outside the site")
-        return super().translate_path("/" + path[len(self.base) :])
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        page = self.site / "404.html"
-        if code != HTTPStatus.NOT_FOUND or not page.is_file():
-            return super().send_error(code, message, explain)
-        body = page.read_bytes()
-        self.send_response(code)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-def _base_path(site: Path) -> str:
-    """The path the site lives under, as its sitemap says (from ``site_url``): "/asyncio-together/"."""
-    first = ET.parse(site / "sitemap.xml").getroot().find("{*}url/{*}loc")
-    return urlsplit(first.text.strip()).path if first is not None else "/"
-
-
-@pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
-    base = _base_path(built_site)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SiteHandler, site=built_site, base=base))
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}{base}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-# ---------------------------------------------------------------- the browser
-
-
-def _chromium() -> str:
-    """The browser found by ``browsers.find`` (Debian's Chromium, the runner's Google Chrome, Playwright's ...)."""
-    try:
-        return browsers.find().path
-    except browsers.NoBrowser as error:
-        pytest.fail(str(error), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="session")
-def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
-    origin = f"{urlsplit(site_url).scheme}://{urlsplit(site_url).netloc}"
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
-    context.add_init_script(AXE_SCRIPT)  # axe-core in every page, from the package: nothing is fetched
-    # Nothing leaves the machine, and a request that tries fails at once instead of hanging a test.
-    context.route(lambda url: not _is_local(url), lambda route: route.abort("blockedbyclient"))
-    yield context
-    context.close()
-
-
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or parts.hostname == "127.0.0.1"
-
-
 @dataclass
 class Tab:
     """A browser tab, kept for the session, and what it asked for and complained about in this test."""
@@ -179,7 +89,7 @@ class Tab:
 
     def problems(self) -> list[str]:
         problems = [f"console error: {error}" for error in self.errors]
-        problems += [f"request to another host: {url}" for url in self.requests if not _is_local(url)]
+        problems += [f"request to another host: {url}" for url in self.requests if not is_local(url)]
         return problems
 
 
@@ -359,7 +269,7 @@ def test_every_built_page_is_tested_and_in_the_sitemap(built_site: Path) -> None
     assert built == set(PAGES), "pages built but not tested, or tested but not built"
     assert (built_site / "404.html").is_file()
     in_sitemap = {
-        urlsplit(loc.text.strip()).path.removeprefix(_base_path(built_site))
+        urlsplit(loc.text.strip()).path.removeprefix(base_path(built_site))
         for loc in ET.parse(built_site / "sitemap.xml").getroot().findall("{*}url/{*}loc")
     }
     assert in_sitemap == set(PAGES), "sitemap.xml does not list exactly the pages"

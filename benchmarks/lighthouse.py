@@ -1,0 +1,188 @@
+"""Lighthouse performance of every page, with the replay and without it (a benchmark, not a test).
+
+    python benchmarks/lighthouse.py                       # build, then 3 alternating rounds per page
+    python benchmarks/lighthouse.py --site site --rounds 1 --pages gather/ ""
+
+The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
+replay adds taken out: its script and stylesheet tags and the data attributes it reads. Both are served
+gzipped, as GitHub Pages serves them, under the path of ``site_url``, from 127.0.0.1. Lighthouse is the
+pinned version from npm (installed once into ``.cache/lighthouse``), driving the browser the tests
+find (``tests/browsers.py``: Debian's Chromium, ``CHROME_PATH`` ...) with their flags, so nothing leaves
+the machine. Rounds alternate with and without, so a change in the machine's load falls on both. It prints
+the median score and metrics per page and variant, and exits 1 if the replay lowers a page's median score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import xml.etree.ElementTree as ET
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = "lighthouse@12.8.2"  # the last line that runs on Node 20 (13 needs Node 22)
+INSTALL = ROOT / ".cache" / "lighthouse"
+sys.path.insert(0, str(ROOT / "tests"))
+import browsers  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
+
+CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
+METRICS = {
+    "first-contentful-paint": "FCP ms",
+    "largest-contentful-paint": "LCP ms",
+    "total-blocking-time": "TBT ms",
+    "cumulative-layout-shift": "CLS",
+    "speed-index": "SI ms",
+}
+# What the replay adds to a built page: its two tags, and the attributes its script reads.
+REPLAY_TAGS = re.compile(
+    r'\s*<script src="[^"]*javascripts/replay\.js"></script>|\s*<link[^>]*stylesheets/replay\.css"[^>]*>'
+)
+REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
+
+
+class GzipHandler(SimpleHTTPRequestHandler):
+    """Files below ``base``, gzipped when the client takes gzip (GitHub Pages does the same)."""
+
+    def __init__(self, *args, site: Path, base: str, **kwargs):
+        self.site, self.base = site, base
+        super().__init__(*args, directory=str(site), **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not path.startswith(self.base):
+            return str(self.site / "\0outside the site")
+        return super().translate_path("/" + path[len(self.base) :])
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or not path.is_file():
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return _Body(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, *_) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+    def close(self) -> None:
+        pass
+
+
+def serve(site: Path, base: str) -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, site=site, base=base))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}{base}"
+
+
+def without_replay(site: Path, into: Path) -> None:
+    shutil.copytree(site, into)
+    for page in into.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        page.write_text(REPLAY_DATA.sub("", REPLAY_TAGS.sub("", html)), encoding="utf-8")
+    for added in ("javascripts/replay.js", "stylesheets/replay.css"):
+        (into / added).unlink(missing_ok=True)
+
+
+def lighthouse() -> Path:
+    binary = INSTALL / "node_modules" / ".bin" / "lighthouse"
+    if not binary.exists():
+        INSTALL.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(INSTALL), "--no-audit", "--no-fund", LIGHTHOUSE], check=True)
+    return binary
+
+
+def measure(binary: Path, url: str, chromium: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.json"
+        subprocess.run(
+            [str(binary), url, "--only-categories=performance", "--output=json", f"--output-path={report}",
+             "--quiet", f"--chrome-flags={' '.join(CHROME_FLAGS)}"],
+            check=True, env={**os.environ, "CHROME_PATH": chromium}, capture_output=True,
+        )  # fmt: skip
+        result = json.loads(report.read_text())
+    found = {"score": result["categories"]["performance"]["score"] * 100}
+    for audit, name in METRICS.items():
+        found[name] = result["audits"][audit]["numericValue"]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, help="a built site (default: build one now)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pages", nargs="*", help='paths below the site, "" for home (default: every page)')
+    args = parser.parse_args()
+    chromium = browsers.find().path
+    binary = lighthouse()
+    with tempfile.TemporaryDirectory() as folder:
+        site = args.site
+        if site is None:
+            site = Path(folder) / "with"
+            subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)],
+                           cwd=ROOT, check=True)  # fmt: skip
+        plain = Path(folder) / "without"
+        without_replay(site, plain)
+        first = ET.parse(site / "sitemap.xml").getroot().find("{*}url/{*}loc")
+        base = urlsplit(first.text.strip()).path if first is not None else "/"
+        pages = args.pages
+        if pages is None:
+            pages = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html"))
+            pages = ["" if p == "./" else p for p in pages]
+        servers = {name: serve(path, base) for name, path in (("with", site), ("without", plain))}
+        results: dict[tuple[str, str], list[dict[str, float]]] = {}
+        for round_ in range(args.rounds):
+            for page in pages:
+                order = ("with", "without") if round_ % 2 == 0 else ("without", "with")
+                for name in order:
+                    found = measure(binary, servers[name][1] + page, chromium)
+                    results.setdefault((page, name), []).append(found)
+                    print(f"round {round_ + 1}: {page or 'home'} {name}: {found}", file=sys.stderr, flush=True)
+        for server, _ in servers.values():
+            server.shutdown()
+    dropped = []
+    columns = ["score", *METRICS.values()]
+    print(f"{LIGHTHOUSE}, medians of {args.rounds} round(s), gzipped, 127.0.0.1; load average {os.getloadavg()[0]:.1f}")
+    print(f"{'page':24} {'variant':8} " + " ".join(f"{c:>9}" for c in columns))
+    for page in pages:
+        medians = {}
+        for name in ("without", "with"):
+            runs = results[(page, name)]
+            medians[name] = {c: statistics.median(run[c] for run in runs) for c in columns}
+            print(f"{page or 'home':24} {name:8} " + " ".join(f"{medians[name][c]:9.3g}" for c in columns))
+        if medians["with"]["score"] < medians["without"]["score"]:
+            dropped.append(page or "home")
+    if dropped:
+        print(f"the replay lowers the performance score of: {', '.join(dropped)}")
+        sys.exit(1)
+    print("no page's performance score drops with the replay")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+/* Replay: a ▶ control on every snippet output that shows its lines again at their recorded times
+   (½×, 1× or 2×) and sweeps a cursor over the timeline beneath, filling each task's bar as it runs.
+
+   It reads only what the build puts in the page (snippet_engine/fence.py and timeline.py): data-t on
+   each output line and printed-line mark, data-from and data-to on each task, data-span, data-x0 and
+   data-x1 on the timeline. No request, no dependency. New lines are read out politely (aria-live);
+   with prefers-reduced-motion a press shows everything at once. On load it only adds the controls
+   (one listener for them all); a block's data is read at its first press. */
+(function () {
+  "use strict"
+  var motion = matchMedia("(prefers-reduced-motion: reduce)")
+  var replays = new WeakMap()  // output block -> its replay, made at the first press
+  var num = function (node, key) { return parseFloat(node.getAttribute("data-" + key)) }
+  var control = document.createElement("div")
+  control.className = "snippet-replay"
+  control.innerHTML = '<button type="button"><span aria-hidden="true">\u25b6</span> Replay' +
+    '<span class="snippet-sr"></span></button><select aria-label="Replay speed">' +
+    '<option value="0.5">\u00bd\u00d7</option><option value="1" selected>1\u00d7</option>' +
+    '<option value="2">2\u00d7</option></select>'
+
+  function addControl(block) {
+    var pre = block.querySelector("pre")
+    if (!pre || block.querySelector(".snippet-replay") || !block.querySelector(".snippet-line[data-t], svg.tl[data-span]")) return
+    var added = control.cloneNode(true)
+    added.querySelector(".snippet-sr").textContent = " the output of snippets/" + block.getAttribute("data-snippet")
+    pre.parentNode.insertBefore(added, pre)
+    pre.querySelector("code").setAttribute("aria-live", "polite")  // lines added during a replay are read out
+  }
+
+  function Replay(block) {
+    var pre = block.querySelector("pre"), code = pre.querySelector("code")
+    var lines = Array.from(code.querySelectorAll(".snippet-line[data-t]"))
+    var svg = block.querySelector("svg.tl[data-span]"), select = block.querySelector(".snippet-replay select")
+    var end = 0, span = 1, x0 = 0, x1 = 1, tasks = [], marks = [], cursor
+    lines.forEach(function (line) { end = Math.max(end, num(line, "t")) })
+    if (svg) {
+      span = num(svg, "span"), x0 = num(svg, "x0"), x1 = num(svg, "x1")
+      svg.querySelectorAll(".tl-task[data-from]").forEach(function (g) {
+        var bar = g.querySelector(".tl-bar"), to = g.hasAttribute("data-to") ? num(g, "to") : null
+        tasks.push({g: g, bar: bar, width: parseFloat(bar.getAttribute("width")), from: num(g, "from"), to: to})
+        end = Math.max(end, num(g, "from"), to || 0)
+      })
+      svg.querySelectorAll(".tl-print[data-t]").forEach(function (g) { marks.push({g: g, t: num(g, "t")}) })
+      cursor = document.createElementNS("http://www.w3.org/2000/svg", "line")
+      cursor.setAttribute("class", "tl-cursor")
+      cursor.setAttribute("y1", "0")
+      cursor.setAttribute("y2", svg.viewBox.baseVal.height)
+      svg.appendChild(cursor)
+    }
+    var shown = 0, t0 = 0, w0 = 0, speed = 1, frame = 0
+    var now = function () { return t0 + (performance.now() - w0) / 1000 * speed }
+
+    function draw(t) {  // the output and the picture as they were t seconds into the run
+      for (; shown < lines.length && num(lines[shown], "t") <= t; shown++) {
+        if (shown) code.appendChild(document.createTextNode("\n"))
+        code.appendChild(lines[shown])
+      }
+      if (!svg) return
+      tasks.forEach(function (task) {
+        var done = task.to !== null ? t >= task.to : t >= end
+        var width = done ? task.width : Math.min(task.width, Math.max(0, (t - task.from) / span * (x1 - x0)))
+        task.bar.setAttribute("width", width.toFixed(1))
+        task.g.classList.toggle("tl-running", !done)
+      })
+      marks.forEach(function (mark) { mark.g.classList.toggle("tl-later", mark.t > t) })
+      var x = (x0 + Math.min(t / span, 1) * (x1 - x0)).toFixed(1)
+      cursor.setAttribute("x1", x)
+      cursor.setAttribute("x2", x)
+    }
+
+    function tick() {
+      if (!block.isConnected) return  // the page was left or replaced
+      var t = now()
+      draw(Math.min(t, end))
+      frame = t < end ? requestAnimationFrame(tick) : 0
+    }
+
+    this.start = function () {
+      cancelAnimationFrame(frame)
+      pre.style.minHeight = pre.offsetHeight + "px"  // the page below does not jump while lines come back
+      if (lines.length) code.textContent = ""  // ("(no output)" stays)
+      shown = 0
+      if (motion.matches) return draw(end)  // reduced motion: everything at once, the cursor at the end
+      t0 = 0, w0 = performance.now(), speed = +select.value
+      tick()
+    }
+    this.speed = function () {  // a new speed from here on, mid-replay too
+      t0 = now(), w0 = performance.now(), speed = +select.value
+    }
+  }
+
+  function replayOf(target) {
+    var block = target.closest && target.closest(".snippet-replay") && target.closest("div.snippet-output")
+    if (block && !replays.has(block)) replays.set(block, new Replay(block))
+    return block && replays.get(block)
+  }
+  document.addEventListener("click", function (event) {
+    var replay = event.target.closest && event.target.closest(".snippet-replay button") && replayOf(event.target)
+    if (replay) replay.start()
+  })
+  document.addEventListener("change", function (event) {
+    var replay = replayOf(event.target)
+    if (replay) replay.speed()
+  })
+
+  function addControls() { document.querySelectorAll("div.snippet-output").forEach(addControl) }
+  if (window.document$ && document$.subscribe) document$.subscribe(addControls)  // Material's instant navigation
+  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", addControls)
+  else addControls()
+})()
