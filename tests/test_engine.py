@@ -588,3 +588,19 @@ def test_record_never_takes_a_time_below_what_an_idle_run_shows():
     assert _earliest([busy, idle, busier]).lines[0].time == pytest.approx(0.60)
     assert _earliest([busy, busier]).lines[0].time == pytest.approx(0.62)  # 0.70 - 0.08, the tighter bound
     assert _earliest([run(0.02, 0.05)]).lines[0].time == 0.0  # never before the start
+
+
+@pytest.mark.parametrize("fresh", ["0", "1"], ids=["forked", "fresh"])
+def test_ctrl_c_reaches_a_snippet_even_where_the_engine_ignores_sigint(fresh):
+    """A background job (CI's, say) starts with SIGINT ignored, which Python passes on to what it starts; a
+    snippet is run as from a terminal, where Ctrl-C raises KeyboardInterrupt."""
+    engine = (
+        "import runpy, signal, sys\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "sys.argv = ['snippet_engine', 'check', 'snippets/shutdown/ctrl_c.py']\n"
+        "runpy.run_module('snippet_engine', run_name='__main__')\n"
+    )
+    env = {**os.environ, "SNIPPET_FRESH_PROCESSES": fresh}
+    done = subprocess.run(
+        [sys.executable, "-c", engine], cwd=settings().root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -271,6 +271,9 @@ if __name__ == "__main__":
         os.environ.pop("PWD", None)  # set by bubblewrap; the snippet's environment is the engine's alone
     else:  # outside a sandbox, end with the engine even if it is killed (inside, bubblewrap sees to it)
         die_with_parent()
+    # Runs are forked with this handler: Ctrl-C raises KeyboardInterrupt, as for a `python name.py` started
+    # from a terminal, also when the engine runs where SIGINT is ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # What is warm now is shared by every run, unchanged: the collector of a forked run (at its
     # shutdown, mostly) need not walk it. This halves a run's CPU time, most of it spent exiting.
     gc.freeze()
