@@ -254,6 +254,11 @@ def environment(fd: int | None = None) -> dict[str, str]:
     return env
 
 
+# How long a run may take to reach the snippet's code (a fresh interpreter's start-up, the sandbox),
+# on top of its timeout, which counts from there.
+START_UP_LIMIT = 20.0
+
+
 async def run_snippet(
     snippet: Path,
     interpreter: Interpreter,
@@ -269,7 +274,18 @@ async def run_snippet(
     ``on_start`` is called once the snippet's own code is about to start (or the run has ended).
     """
     run = Run(python=interpreter.version)
-    recorder = _Recorder(run, max_lines, max_bytes, on_start)
+    deadline: asyncio.Timeout | None = None
+    code_started = False
+
+    def start_the_clock() -> None:  # the timeout counts from here: a busy machine's slow start-up is not the run's
+        nonlocal code_started
+        code_started = True
+        if deadline is not None:
+            deadline.reschedule(asyncio.get_running_loop().time() + timeout)
+        if on_start is not None:
+            on_start()
+
+    recorder = _Recorder(run, max_lines, max_bytes, start_the_clock)
     if stat.S_ISLNK(os.lstat(snippet).st_mode):  # its target, any file on the machine, would be run and shown
         run.problem = "is a symbolic link; a snippet is a plain file"
         return run
@@ -302,26 +318,30 @@ async def run_snippet(
             transports.append(transport)
             readers.append(reader)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout + START_UP_LIMIT) as deadline:  # until the code starts
                 await asyncio.gather(
                     _read_tasks(readers[0], recorder),
                     _read_output(readers[1], recorder),
                     asyncio.shield(exited),
                 )
         except TimeoutError:
-            run.problem = f"timed out after {timeout:g} s"
+            run.problem = (
+                f"timed out after {timeout:g} s"
+                if code_started
+                else f"did not start within {timeout + START_UP_LIMIT:g} s (interpreter start-up and the sandbox)"
+            )
         except _TooMuchOutput as error:
             run.problem = str(error) or f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
     except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:
+        if exited is not None and not exited.done():
+            stop()  # first: with its pipes closed first, it might end on a broken pipe, or be killed, by chance
         for transport in transports:
             transport.close()
         for read_end in unread:
             os.close(read_end)
         if exited is not None:
-            if not exited.done():
-                stop()
             run.returncode = await exited
         if server is None:  # a fork server removes its runs' folders all at once as it closes
             shutil.rmtree(workdir, ignore_errors=True)

@@ -416,12 +416,13 @@ def test_every_file_keeps_the_editorconfig_rules():
 
 def test_security_md_states_the_limits_the_engine_enforces():
     from snippet_engine.expected import MAX_TIMEOUT
-    from snippet_engine.run import MAX_LINE
+    from snippet_engine.run import MAX_LINE, START_UP_LIMIT
 
     security = (ROOT / "SECURITY.md").read_text()
     conf = settings()
     for figure in (f"({conf.timeout:g} s", f"never more than {MAX_TIMEOUT} s", f"{conf.max_lines:,} lines",
-                   f"{conf.max_bytes:,} bytes", f"under {MAX_LINE:,} characters"):  # fmt: skip
+                   f"{conf.max_bytes:,} bytes", f"under {MAX_LINE:,} characters",
+                   f"most {START_UP_LIMIT:g} s more"):  # fmt: skip
         assert figure in security, figure
     for promise in ("read-only", "loopback only", "run.environment()", "Report a vulnerability", "UNSANDBOXED"):
         assert promise in security, promise
