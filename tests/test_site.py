@@ -67,3 +67,27 @@ def test_every_page_names_the_licences(built_site):
     for page, text in pages(built_site).items():
         assert '/LICENSE">MIT-0</a>' in text, f"{page}: no code licence in the footer"
         assert 'creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in text, f"{page}: no text licence"
+
+
+NAV_LINK = re.compile(r'<a href="(?P<href>[^"#]+)" class="md-nav__link')
+
+
+def unlinked_from_home(site: Path, docs: Path) -> list[str]:
+    """Pages (from docs/) that the home page's navigation does not link: more than two clicks away."""
+    linked = {href.removeprefix("./") for href in NAV_LINK.findall((site / "index.html").read_text(encoding="utf-8"))}
+    wanted = {f"{page.relative_to(docs).with_suffix('').as_posix()}/" for page in docs.rglob("*.md")}
+    return sorted(wanted - linked - {"index/"})
+
+
+def test_every_page_is_two_clicks_from_home(built_site):
+    """Home's navigation links every page: one click on a wide screen, two on a phone (the menu, then the page)."""
+    missing = unlinked_from_home(built_site, Path(__file__).resolve().parent.parent / "docs")
+    assert not missing, f"not in the navigation (mkdocs.yml's nav): {missing}"
+
+
+def test_a_page_missing_from_the_navigation_is_caught(tmp_path):
+    (tmp_path / "docs").mkdir()
+    for name in ("index", "gather", "coordination"):
+        (tmp_path / "docs" / f"{name}.md").write_text("# x")
+    (tmp_path / "index.html").write_text('<a href="." class="md-nav__link"><a href="gather/" class="md-nav__link">')
+    assert unlinked_from_home(tmp_path, tmp_path / "docs") == ["coordination/"]
