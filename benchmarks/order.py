@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import difflib
-import os
 import random
 import shutil
 import subprocess
@@ -49,7 +48,7 @@ CLOSE = 0.2  # seconds: lines closer than this, from different tasks, can swap u
 BUDGET = 0.2  # seconds of stalls per perturbed run, in all
 
 # Loaded as sitecustomize in each perturbed run. SNIPPET_STALLS="seed,start": no stall before `start` s.
-STALLER = '''
+STALLER = """
 import os, random, threading, time
 
 _spec = os.environ.pop("SNIPPET_STALLS", "")
@@ -86,7 +85,7 @@ if _spec:
         return _run(self)
 
     asyncio.events.Handle._run = _held_run
-'''.replace("BUDGET", repr(BUDGET))
+""".replace("BUDGET", repr(BUDGET))
 
 
 def scan(snippets: list[Path]) -> int:
