@@ -15,7 +15,7 @@ async def main() -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = await asyncio.gather(
             loop.run_in_executor(pool, resize_image, "a.png", 0.4),
-            loop.run_in_executor(pool, resize_image, "b.png", 1.0),
+            loop.run_in_executor(pool, resize_image, "b.png", 1.2),
             loop.run_in_executor(pool, resize_image, "c.png", 0.4),
         )
     print(results)

@@ -15,12 +15,12 @@ def send_in_background(to: str, seconds: float) -> None:
 
 
 async def main() -> None:
-    send_in_background("ana", 0.5)
+    send_in_background("ana", 0.4)
     send_in_background("bo", 1)
     print(f"{len(background_tasks)} tasks running")
-    await asyncio.sleep(0.75)
+    await asyncio.sleep(0.7)
     print(f"{len(background_tasks)} task running")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.6)
     print(f"{len(background_tasks)} tasks running")
 
 

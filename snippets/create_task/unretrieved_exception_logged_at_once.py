@@ -16,7 +16,7 @@ def send_in_background(to: str) -> None:
 
 async def main() -> None:
     send_in_background("ana")
-    await asyncio.sleep(0.3)  # nobody awaits the task or asks for its exception
+    await asyncio.sleep(0.4)  # nobody awaits the task or asks for its exception
     print("main carries on")
 
 

@@ -1,9 +1,9 @@
 import asyncio
 
 # The remote service, on loopback: how long each item takes, and how often it fails first.
-SECONDS = {"a": 0.3, "b": 0.6, "c": 0.2, "d": 0.5, "e": 0.2, "f": 9.0}
+SECONDS = {"a": 0.9, "b": 1.2, "c": 0.6, "d": 1.2, "e": 0.6, "f": 9.0}
 FAILURES = {"c": 2, "e": 99}  # c fails twice, then works; e always fails
-LIMIT, ATTEMPTS, DEADLINE = 3, 3, 2.0
+LIMIT, ATTEMPTS, DEADLINE = 3, 3, 3.6
 
 
 class FetchError(Exception):
@@ -43,7 +43,7 @@ async def fetch_with_retries(port: int, item: str, limit: asyncio.Semaphore) -> 
         except FetchError as error:
             if attempt == ATTEMPTS:
                 raise
-            backoff = 0.1 * 2 ** (attempt - 1)  # 0.1 s, then 0.2 s
+            backoff = 0.15 * 2 ** (attempt - 1)  # 0.15 s, then 0.3 s
             print(f"{item}: attempt {attempt} failed ({error}), retry in {backoff} s")
             await asyncio.sleep(backoff)
     raise AssertionError("unreachable")

@@ -1,12 +1,12 @@
 import asyncio
 import sys
 
-CHILD = "import time; time.sleep(0.7); print('report ready')"
+CHILD = "import time; time.sleep(0.85); print('report ready')"
 
 
 async def heartbeat() -> None:
     for _ in range(3):
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.6)
         print("main loop: still responsive")
 
 

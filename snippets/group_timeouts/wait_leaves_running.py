@@ -7,10 +7,10 @@ async def job(name: str, seconds: float) -> None:
 
 
 async def main() -> None:
-    tasks = [asyncio.create_task(job(name, s)) for name, s in [("a", 0.3), ("b", 0.8)]]
+    tasks = [asyncio.create_task(job(name, s)) for name, s in [("a", 0.2), ("b", 0.8)]]
     done, pending = await asyncio.wait(tasks, timeout=0.5)  # raises nothing, cancels nothing
     print(f"main: {len(done)} done, {len(pending)} still running")
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.6)
     print("main: b ran on; cancel the pending yourself if you do not want that")
 
 

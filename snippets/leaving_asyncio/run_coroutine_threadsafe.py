@@ -3,7 +3,7 @@ import threading
 
 
 async def lookup(key: str) -> str:
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.9)
     return f"value of {key}"
 
 
@@ -17,7 +17,7 @@ async def main() -> None:
     thread = threading.Thread(target=legacy_thread, args=(asyncio.get_running_loop(),))
     thread.start()
     for _ in range(2):
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.6)
         print("loop: still serving other tasks")
     await asyncio.to_thread(thread.join)  # join() blocks: wait for it in a worker thread
 

@@ -2,7 +2,7 @@ import asyncio
 
 
 async def producer(jobs: asyncio.Queue[float]) -> None:
-    for seconds in [0.4, 0.2, 0.6, 0.3, 0.5]:
+    for seconds in [0.3, 0.6, 0.9, 0.3, 0.6]:
         await jobs.put(seconds)  # waits while the queue is full (maxsize=2)
     jobs.shutdown()  # no more jobs: workers still get those already queued
     print(f"producer: shut the queue down with {jobs.qsize()} jobs in it")

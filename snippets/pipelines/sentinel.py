@@ -4,7 +4,7 @@ DONE = None  # the sentinel: one per worker, put after the last job
 
 
 async def producer(jobs: asyncio.Queue[float | None], workers: int) -> None:
-    for seconds in [0.4, 0.2, 0.6, 0.3, 0.5]:
+    for seconds in [0.3, 0.6, 0.9, 0.3, 0.6]:
         await jobs.put(seconds)  # waits while the queue is full (maxsize=2)
         print(f"producer: queued a {seconds} s job")
     for _ in range(workers):

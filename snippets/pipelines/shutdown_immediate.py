@@ -17,12 +17,12 @@ async def worker(name: str, jobs: asyncio.Queue[float]) -> None:
 
 async def main() -> None:
     jobs: asyncio.Queue[float] = asyncio.Queue()
-    for seconds in [0.4, 0.3, 0.4, 0.2, 0.4, 0.3, 0.3, 0.3]:
+    for seconds in [0.6, 0.3, 0.9, 0.9, 0.4, 0.3, 0.3, 0.3]:
         jobs.put_nowait(seconds)
     async with asyncio.TaskGroup() as group:
         for name in ["worker 1", "worker 2"]:
             group.create_task(worker(name, jobs))
-        await asyncio.sleep(0.5)  # then we are told to stop
+        await asyncio.sleep(0.9)  # then we are told to stop
         print(f"main: stop now, {jobs.qsize()} jobs still queued")
         jobs.shutdown(immediate=True)  # drops them; jobs in progress run to their end
         try:
