@@ -335,14 +335,14 @@ async def run_snippet(
     except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:
-        if exited is not None and not exited.done():
-            stop()  # first: with its pipes closed first, it might end on a broken pipe, or be killed, by chance
+        if exited is not None:
+            if not exited.done():
+                stop()  # and wait for its end before closing its pipes: else it might end on a broken pipe
+            run.returncode = await exited
         for transport in transports:
             transport.close()
         for read_end in unread:
             os.close(read_end)
-        if exited is not None:
-            run.returncode = await exited
         if server is None:  # a fork server removes its runs' folders all at once as it closes
             shutil.rmtree(workdir, ignore_errors=True)
     run.duration = round(time.monotonic() - started, 3)
