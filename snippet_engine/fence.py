@@ -264,7 +264,7 @@ def _output_html(
         picture = f'\n<div class="snippet-timeline" data-search-exclude>\n{picture}\n</div>'
     unchecked = "" if checked else " snippet-unchecked"
     return (
-        f'<div class="snippet-output no-copy{unchecked}" data-snippet="{html.escape(name)}">{head}'
+        f'<div class="snippet-output no-copy{unchecked}" data-snippet="{html.escape(name)}" data-search-exclude>{head}'
         f"<pre><code>{body}</code></pre>{picture}</div>\n"
     )
 
