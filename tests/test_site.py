@@ -14,7 +14,7 @@ PYTHON_BLOCK = re.compile(
     r"<pre>.*?<code>(?P<code>.*?)</code></pre></div>",
     re.DOTALL,
 )
-SHOWN_OUTPUT = re.compile(r'<div class="snippet-output[^"]*" data-snippet="(?P<name>[^"]+)">')
+SHOWN_OUTPUT = re.compile(r'<div class="snippet-output[^"]*" data-snippet="(?P<name>[^"]+)"[^>]*>')
 
 
 def pages(site: Path) -> dict[str, str]:
