@@ -335,6 +335,7 @@ async def run_snippet(
     except (OSError, ForkServerError) as error:
         run.problem = f"could not start {interpreter.executable}: {error}"
     finally:
+        deadline = None  # over: a start seen from here on (a run that ended first) moves no deadline
         if exited is not None:
             if not exited.done():
                 stop()  # and wait for its end before closing its pipes: else it might end on a broken pipe

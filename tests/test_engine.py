@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from snippet_engine import batch
+from snippet_engine import run as run_module
 from snippet_engine.config import settings
 from snippet_engine.expected import Variant, compare, parse
 from snippet_engine.fence import _output_html
@@ -627,3 +628,22 @@ def test_a_runs_timeout_counts_from_when_its_code_starts(tmp_path):
     )
     assert run.problem == "timed out after 0.9 s"
     assert run.duration < 0.9 + 1 + 5
+
+
+def test_a_run_that_never_reaches_its_code_is_stopped_and_says_so(tmp_path, monkeypatch):
+    """The start-up has a bound of its own; a run stopped before its code started is reported, not raised."""
+    monkeypatch.setattr(run_module, "START_UP_LIMIT", 0.3)
+    python = find(PYTHON)
+    stuck = tmp_path / "stuck-python"  # an interpreter that never gets to start
+    stuck.write_text("#!/bin/sh\nsleep 30\n")
+    stuck.chmod(0o755)
+    snippet = write(tmp_path, "never.py", "print('never')\n")
+    conf = settings()
+    interpreter = Interpreter(python.minor, python.version, str(stuck), python.stdlib)
+    started = time.monotonic()
+    run = asyncio.run(
+        run_snippet(snippet, interpreter, timeout=0.2, max_lines=conf.max_lines, max_bytes=conf.max_bytes)
+    )
+    assert run.problem == "did not start within 0.5 s (interpreter start-up and the sandbox)"
+    assert run.lines == []
+    assert time.monotonic() - started < 10
