@@ -15,7 +15,6 @@ the median score and metrics per page and variant, and exits 1 if the replay low
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
 import json
 import os
@@ -25,17 +24,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import xml.etree.ElementTree as ET
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = "lighthouse@12.8.2"  # the last line that runs on Node 20 (13 needs Node 22)
 INSTALL = ROOT / ".cache" / "lighthouse"
 sys.path.insert(0, str(ROOT / "tests"))
-import browsers  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
+import browsers  # noqa: E402
+from site_server import SiteHandler, serve  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
 
 CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
 METRICS = {
@@ -52,18 +48,8 @@ REPLAY_TAGS = re.compile(
 REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 
 
-class GzipHandler(SimpleHTTPRequestHandler):
-    """Files below ``base``, gzipped when the client takes gzip (GitHub Pages does the same)."""
-
-    def __init__(self, *args, site: Path, base: str, **kwargs):
-        self.site, self.base = site, base
-        super().__init__(*args, directory=str(site), **kwargs)
-
-    def translate_path(self, path: str) -> str:
-        path = urlsplit(path).path
-        if not path.startswith(self.base):
-            return str(self.site / "\0outside the site")
-        return super().translate_path("/" + path[len(self.base) :])
+class GzipHandler(SiteHandler):
+    """The site as the tests serve it, gzipped when the client takes gzip (GitHub Pages does the same)."""
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
@@ -79,9 +65,6 @@ class GzipHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return _Body(body)
 
-    def log_message(self, *args) -> None:
-        pass
-
 
 class _Body:
     def __init__(self, data: bytes) -> None:
@@ -93,12 +76,6 @@ class _Body:
 
     def close(self) -> None:
         pass
-
-
-def serve(site: Path, base: str) -> tuple[ThreadingHTTPServer, str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, site=site, base=base))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}{base}"
 
 
 def without_replay(site: Path, into: Path) -> None:
@@ -149,13 +126,11 @@ def main() -> None:
                            cwd=ROOT, check=True)  # fmt: skip
         plain = Path(folder) / "without"
         without_replay(site, plain)
-        first = ET.parse(site / "sitemap.xml").getroot().find("{*}url/{*}loc")
-        base = urlsplit(first.text.strip()).path if first is not None else "/"
         pages = args.pages
         if pages is None:
             pages = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html"))
             pages = ["" if p == "./" else p for p in pages]
-        servers = {name: serve(path, base) for name, path in (("with", site), ("without", plain))}
+        servers = {name: serve(path, GzipHandler) for name, path in (("with", site), ("without", plain))}
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
             for page in pages:

@@ -31,8 +31,9 @@ import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from site_server import base_path
 
-from conftest import ROOT, base_path, is_local
+from conftest import ROOT, is_local
 from snippet_engine.config import discover, label, settings
 from snippet_engine.expected import parse, path_for
 from snippet_engine.forkserver import ForkServer
