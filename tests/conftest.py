@@ -1,18 +1,29 @@
 """Shared fixtures: every snippet is run once, all at once, in the background from collection on; the built
-site, served as GitHub Pages serves it; one Chromium for every browser test of the session."""
+site, served as GitHub Pages serves it; a Chromium for the browser tests of each test file.
+
+With pytest-xdist (``-n``, on by default in pyproject.toml) the batch and the build still happen once: the
+first worker runs the batch and publishes its outcomes, and the first worker that needs the site builds it,
+each into a folder the run's workers share."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
+from filelock import FileLock
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 from snippet_engine import config as config_module
@@ -34,9 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
 class _Batch(threading.Thread):
     """The snippet runs, started as soon as the tests are collected, so other tests go on meanwhile."""
 
-    def __init__(self, snippets: list[Path]) -> None:
+    def __init__(self, snippets: list[Path], publish: Path | None = None) -> None:
         super().__init__(daemon=True, name="snippet-batch")
         self.snippets = snippets
+        self.publish = publish  # where the other workers of `pytest -n` read the outcomes from
         self.outcomes: dict[tuple[str, str], Outcome] = {}
         self.error: BaseException | None = None
 
@@ -46,9 +58,70 @@ class _Batch(threading.Thread):
                 self.outcomes[outcome.label, outcome.minor] = outcome
         except BaseException as error:  # reported by the tests that need the batch
             self.error = error
+        if self.publish:
+            said = "".join(traceback.format_exception(self.error)) if self.error else None
+            _write_atomically(self.publish, pickle.dumps((self.outcomes, said)))
 
 
-_batch: _Batch | None = None
+class _PublishedBatch:
+    """The batch as another worker of the same `pytest -n` run sees it: its outcomes, once published."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.outcomes: dict[tuple[str, str], Outcome] = {}
+        self.error: BaseException | None = None
+        self._read = False
+
+    def join(self, timeout: float = 900) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no snippet outcomes from the first worker in {timeout:.0f} s ({self.path})")
+            time.sleep(0.05)
+        if not self._read:
+            self.outcomes, said = pickle.loads(self.path.read_bytes())
+            self.error = RuntimeError(f"the snippet batch failed in the first worker:\n{said}") if said else None
+            self._read = True
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Readers polling for ``path`` see it whole or not at all."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+_batch: _Batch | _PublishedBatch | None = None
+
+
+# ---------------------------------------------------------------- pytest-xdist: what the workers share
+
+
+def _shared(config: pytest.Config) -> Path | None:
+    """The folder the workers of one `pytest -n` run share; None in a run without workers."""
+    workerinput = getattr(config, "workerinput", None)
+    return Path(workerinput["asyncio_together_shared"]) if workerinput else None
+
+
+def _first_worker(config: pytest.Config) -> bool:
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput is None or workerinput["workerid"] == "gw0"
+
+
+_SHARED = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's: in the controller, for each worker it starts
+def pytest_configure_node(node) -> None:
+    config = node.config
+    if _SHARED not in config.stash:
+        config.stash[_SHARED] = Path(tempfile.mkdtemp(prefix="asyncio-together-"))
+    node.workerinput["asyncio_together_shared"] = str(config.stash[_SHARED])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SHARED in config.stash:  # the controller, after its workers have ended
+        shutil.rmtree(config.stash[_SHARED], ignore_errors=True)
 
 
 def snippet_cases() -> list:
@@ -69,8 +142,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         chosen = {item.callspec.params["snippet"] for item in waiting if item.originalname == "test_snippet"}
         everything = any(item.originalname != "test_snippet" for item in waiting)
         snippets = [s for s in discover() if everything or label(s) in chosen]
-        _batch = _Batch(snippets)
-        _batch.start()
+        config = items[0].config
+        shared = _shared(config)
+        if _first_worker(config):  # each worker collects the same tests: the first runs them for all
+            _batch = _Batch(snippets, publish=shared and shared / "batch.pickle")
+            _batch.start()
+        else:
+            _batch = _PublishedBatch(shared / "batch.pickle")
     # Tests that don't wait for the batch go first, while it runs; those that would load the machine
     # while snippets are being timed (builds, servers, test runs of their own) go after it.
     items.sort(key=lambda item: _needs_batch(item) or _after_batch(item))
@@ -101,10 +179,24 @@ def snippet_outcomes() -> dict[tuple[str, str], Outcome]:
 
 
 @pytest.fixture(scope="session")
-def built_site(snippet_outcomes, tmp_path_factory) -> Path:
-    """The site, built strictly after the snippet runs (so it takes them from the cache)."""
-    site = tmp_path_factory.mktemp("site")
-    build_site(site)
+def built_site(snippet_outcomes, tmp_path_factory, pytestconfig) -> Path:
+    """The site, built strictly after the snippet runs (so it takes them from the cache), once per run."""
+    shared = _shared(pytestconfig)
+    if shared is None:
+        site = tmp_path_factory.mktemp("site")
+        build_site(site)
+        return site
+    site, built, failed = shared / "site", shared / "site.built", shared / "site.failed"
+    with FileLock(shared / "site.lock"):  # the first worker to need it builds it; the others wait for it
+        if failed.exists():
+            pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
+        if not built.exists():
+            try:
+                build_site(site)
+            except pytest.fail.Exception as error:
+                failed.write_text(str(error), encoding="utf-8")
+                raise
+            built.touch()
     return site
 
 
@@ -181,7 +273,10 @@ def _chromium() -> str:
         pytest.fail(str(error), pytrace=False)
 
 
-@pytest.fixture(scope="session")
+# One Chromium per test file, not per session: while Playwright's sync API is open it keeps an event loop
+# running in this thread, and a later test's asyncio.run() would fail ("cannot be called from a running
+# event loop"). Under `pytest -n` any file may come after a browser test's file.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     from browsers import LAUNCH_ARGS  # headless and offline
 
@@ -192,7 +287,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
     origin = f"{urlsplit(site_url).scheme}://{urlsplit(site_url).netloc}"
     context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")

@@ -95,7 +95,7 @@ class Tab:
         return problems
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _tabs(context: BrowserContext) -> dict[str, Tab]:
     tabs = {}
     for scheme in ("light", "dark"):
