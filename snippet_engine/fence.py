@@ -197,7 +197,9 @@ def render(name: str, *, timeline: bool = True) -> str:
         )
     code = snippet.read_text(encoding="utf-8")
     fence = "`" * max(3, _longest_backtick_run(code) + 1)
-    parts = [f'{fence}python title="snippets/{name}"\n{code.rstrip()}\n{fence}\n']
+    # Out of the search index, as the outputs are: the index is loaded with every page (its largest file),
+    # and the prose names every API a sample uses.
+    parts = [f'{fence}{{.python title="snippets/{name}" data-search-exclude=""}}\n{code.rstrip()}\n{fence}\n']
     groups: list[tuple[Variant, list[str]]] = []
     for minor in [m for m in config.settings().configured if m in checked or m in unchecked] or checked:
         variant = expected.variant_for(minor)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import gzip
 import re
 import sys
 import tempfile
@@ -47,6 +48,7 @@ MISSING = "404"  # the test id of a page that does not exist: the site's 404 pag
 # In dark mode only colours change: these rules are run again (all of axe's rules run in light mode).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 PAGE_WEIGHT_LIMIT = 1_000_000  # bytes, uncompressed, of everything a first visit to one page loads
+GZIPPED_LIMIT = 150_000  # bytes, the same gzipped (as GitHub Pages serves it), before any click
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -77,17 +79,27 @@ class Tab:
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     bytes: int = 0  # of the responses, uncompressed
+    responses: list[Response] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("response", lambda response: setattr(self, "bytes", self.bytes + _length(response)))
+        self.page.on("response", self._responded)
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(_console(message)))
         self.page.on("pageerror", lambda error: self.errors.append(f"uncaught {error.name}: {error.message}"))
+
+    def _responded(self, response: Response) -> None:
+        self.bytes += _length(response)
+        self.responses.append(response)
 
     def clear(self) -> None:
         self.requests.clear()
         self.errors.clear()
         self.bytes = 0
+        self.responses.clear()
+
+    def gzipped(self) -> int:
+        """The bytes of the responses so far, gzipped (level 6, as GitHub Pages and nginx serve them)."""
+        return sum(_gzipped(response) for response in self.responses if is_local(response.url))
 
     def problems(self) -> list[str]:
         problems = [f"console error: {error}" for error in self.errors]
@@ -115,6 +127,16 @@ def tabs(_tabs: dict[str, Tab]) -> dict[str, Tab]:
 
 def _length(response: Response) -> int:
     return int(response.headers.get("content-length", "0") or 0)
+
+
+_gzipped_sizes: dict[tuple[str, int], int] = {}  # the same stylesheet, script and index come with every page
+
+
+def _gzipped(response: Response) -> int:
+    key = (response.url, response.status)
+    if key not in _gzipped_sizes:
+        _gzipped_sizes[key] = len(gzip.compress(response.body(), 6))
+    return _gzipped_sizes[key]
 
 
 def _console(message: ConsoleMessage) -> str:
@@ -355,6 +377,9 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
             tab.errors = [error for error in tab.errors if not error.startswith(own)]
     _start_axe(light.page, {})  # every rule
     _start_axe(dark.page, {"runOnly": {"type": "rule", "values": COLOUR_RULES}})  # only colours differ
+    # What loads with no click: the page, and what it fetches after its load event (the search index).
+    light.page.wait_for_load_state("networkidle")
+    first_visit = light.gzipped()
     problems = []
     for scheme, tab in (("light", light), ("dark", dark)):
         result = _axe_results(tab.page)
@@ -366,6 +391,8 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
         problems += [f"{scheme} mode: {problem}" for problem in tab.problems()]
     if light.bytes > PAGE_WEIGHT_LIMIT:
         problems.append(f"a first visit loads {light.bytes:,} bytes, more than {PAGE_WEIGHT_LIMIT:,}")
+    if first_visit > GZIPPED_LIMIT:
+        problems.append(f"before any click, a first visit loads {first_visit:,} bytes gzipped, over {GZIPPED_LIMIT:,}")
     assert not problems, f"{url}:\n" + "\n".join(problems)
 
 
