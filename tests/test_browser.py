@@ -6,7 +6,7 @@ snippet's code, and that code, run, prints what the page shows. The keyboard rea
 content (through "Skip to content") and search.
 
 The site is served as GitHub Pages serves it: under the path of ``site_url``, with ``404.html``
-for anything missing. One browser serves the whole session; the copied samples run in the
+for anything missing. One browser serves this file; the copied samples run in the
 background while the other pages are checked.
 """
 
