@@ -41,9 +41,10 @@ METRICS = {
     "cumulative-layout-shift": "CLS",
     "speed-index": "SI ms",
 }
-# What the replay adds to a built page: its two tags, and the attributes its script reads.
+# What the replay adds to a built page: its stylesheet and script, written in (overrides/main.html), and the
+# attributes its script reads.
 REPLAY_TAGS = re.compile(
-    r'\s*<script src="[^"]*javascripts/replay\.js"></script>|\s*<link[^>]*stylesheets/replay\.css"[^>]*>'
+    r"\s*<style>/\* The replay of a snippet's output.*?</style>|\s*<script>/\* Replay: .*?</script>", re.DOTALL
 )
 REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 
@@ -83,7 +84,7 @@ def without_replay(site: Path, into: Path) -> None:
     for page in into.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         page.write_text(REPLAY_DATA.sub("", REPLAY_TAGS.sub("", html)), encoding="utf-8")
-    for added in ("javascripts/replay.js", "stylesheets/replay.css"):
+    for added in ("partials/replay.js", "partials/replay.css"):  # MkDocs copies them too (no page asks for them)
         (into / added).unlink(missing_ok=True)
 
 

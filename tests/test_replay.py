@@ -1,4 +1,4 @@
-"""The ▶ Replay of each output (docs/javascripts/replay.js), in Chromium, and what the build gives it.
+"""The ▶ Replay of each output (overrides/partials/replay.js), in Chromium, and what the build gives it.
 
 One page is loaded once, and one short sample on it is replayed: its lines must come back in
 order, each within 0.1 s of its recorded time (scaled by the speed), the timeline's cursor and
@@ -25,7 +25,7 @@ from snippet_engine.expected import parse, path_for
 
 in_chromium = pytest.mark.browser
 SAMPLE = "gather/many_with_star.py"  # short (1.25 s), four distinct times, a bar per task ending at each
-SCRIPT, STYLE = ROOT / "docs/javascripts/replay.js", ROOT / "docs/stylesheets/replay.css"
+SCRIPT, STYLE = ROOT / "overrides/partials/replay.js", ROOT / "overrides/partials/replay.css"
 WEIGHT_LIMIT = 5 * 1024  # bytes, gzipped, that the replay may add to a page
 SLACK = 0.1  # seconds a line may be off its recorded time, divided by the speed
 
@@ -292,8 +292,9 @@ def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path
         where = page.relative_to(built_site).parent.as_posix() or "home"
         if "snippet-output" not in html:
             continue
-        if not re.search(r'<script src="[^"]*javascripts/replay\.js"', html):
-            problems.append(f"{where}: no replay.js")
+        for part, tag in ((SCRIPT, "script"), (STYLE, "style")):  # in the page, whole, as overrides/main.html puts it
+            if f"<{tag}>{part.read_text(encoding='utf-8').rstrip()}</{tag}>" not in html:
+                problems.append(f"{where}: no {part.name} in a <{tag}>")
         for tag in re.findall(r'<span class="snippet-line[^"]*"[^>]*>', html):
             if not re.search(r' data-t="\d+\.\d\d"', tag):
                 problems.append(f"{where}: a line without its time: {tag}")

@@ -10,7 +10,8 @@ from conftest import build_site
 from snippet_engine.config import discover, label
 
 PYTHON_BLOCK = re.compile(
-    r'<div class="language-(?:python|py|pycon|python3) highlight"[^>]*>(?:<span class="filename">(?P<title>[^<]*)</span>)?'
+    r'<div class="language-(?:python|py|pycon|python3) highlight"[^>]*>'
+    r'(?:<span class="filename">(?P<title>[^<]*)</span>)?'
     r"<pre>.*?<code>(?P<code>.*?)</code></pre></div>",
     re.DOTALL,
 )
