@@ -41,10 +41,14 @@ METRICS = {
     "cumulative-layout-shift": "CLS",
     "speed-index": "SI ms",
 }
-# What the replay adds to a built page: its stylesheet and script, written in (overrides/main.html), and the
-# attributes its script reads.
+# What the replay adds to a built page: its stylesheet and script, written in whole by overrides/main.html
+# (Jinja's include drops the file's last newline), and the attributes its script reads.
+PARTIALS = ROOT / "overrides" / "partials"
 REPLAY_TAGS = re.compile(
-    r"\s*<style>/\* The replay of a snippet's output.*?</style>|\s*<script>/\* Replay: .*?</script>", re.DOTALL
+    "|".join(
+        r"\s*" + re.escape(f"<{tag}>{(PARTIALS / name).read_text(encoding='utf-8').rstrip()}</{tag}>")
+        for name, tag in (("replay.css", "style"), ("replay.js", "script"))
+    )
 )
 REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 

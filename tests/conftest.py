@@ -144,11 +144,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         snippets = [s for s in discover() if everything or label(s) in chosen]
         config = items[0].config
         shared = _shared(config)
+        published = shared / "batch.pickle" if shared else None
         if _first_worker(config):  # each worker collects the same tests: the first runs them for all
-            _batch = _Batch(snippets, publish=shared and shared / "batch.pickle")
+            _batch = _Batch(snippets, publish=published)
             _batch.start()
         else:
-            _batch = _PublishedBatch(shared / "batch.pickle")
+            _batch = _PublishedBatch(published)
     # Tests that don't wait for the batch go first, while it runs; those that would load the machine
     # while snippets are being timed (builds, servers, test runs of their own) go after it.
     items.sort(key=lambda item: _needs_batch(item) or _after_batch(item))

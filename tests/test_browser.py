@@ -78,24 +78,23 @@ class Tab:
     page: Page
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    bytes: int = 0  # of the responses, uncompressed
     responses: list[Response] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("response", self._responded)
+        self.page.on("response", lambda response: self.responses.append(response))
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(_console(message)))
         self.page.on("pageerror", lambda error: self.errors.append(f"uncaught {error.name}: {error.message}"))
-
-    def _responded(self, response: Response) -> None:
-        self.bytes += _length(response)
-        self.responses.append(response)
 
     def clear(self) -> None:
         self.requests.clear()
         self.errors.clear()
-        self.bytes = 0
         self.responses.clear()
+
+    @property
+    def bytes(self) -> int:
+        """The bytes of the responses so far, uncompressed."""
+        return sum(_length(response) for response in self.responses)
 
     def gzipped(self) -> int:
         """The bytes of the responses so far, gzipped (level 6, as GitHub Pages and nginx serve them)."""

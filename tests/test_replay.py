@@ -26,6 +26,7 @@ from snippet_engine.expected import parse, path_for
 in_chromium = pytest.mark.browser
 SAMPLE = "gather/many_with_star.py"  # short (1.25 s), four distinct times, a bar per task ending at each
 SCRIPT, STYLE = ROOT / "overrides/partials/replay.js", ROOT / "overrides/partials/replay.css"
+WRITTEN_IN = ((SCRIPT, "script"), (STYLE, "style"))  # into every page, whole, by overrides/main.html
 WEIGHT_LIMIT = 5 * 1024  # bytes, gzipped, that the replay may add to a page
 SLACK = 0.1  # seconds a line may be off its recorded time, divided by the speed
 
@@ -287,13 +288,14 @@ def test_leaving_mid_replay_leaves_no_error(replay: Replay) -> None:
 def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path) -> None:
     """The build puts the times in the page, so every sample, new ones too, gets the replay with no work."""
     problems = []
+    written_in = {part: f"<{tag}>{part.read_text(encoding='utf-8').rstrip()}</{tag}>" for part, tag in WRITTEN_IN}
     for page in sorted(built_site.rglob("index.html")):
         html = page.read_text(encoding="utf-8")
         where = page.relative_to(built_site).parent.as_posix() or "home"
         if "snippet-output" not in html:
             continue
-        for part, tag in ((SCRIPT, "script"), (STYLE, "style")):  # in the page, whole, as overrides/main.html puts it
-            if f"<{tag}>{part.read_text(encoding='utf-8').rstrip()}</{tag}>" not in html:
+        for part, tag in WRITTEN_IN:
+            if written_in[part] not in html:
                 problems.append(f"{where}: no {part.name} in a <{tag}>")
         for tag in re.findall(r'<span class="snippet-line[^"]*"[^>]*>', html):
             if not re.search(r' data-t="\d+\.\d\d"', tag):
