@@ -6,7 +6,7 @@ import signal
 async def serve(stop: asyncio.Event) -> None:
     while not stop.is_set():
         print("serving a request")
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)  # a request takes 0.5 s
     print("serve: finished the last request, exiting")
 
 
@@ -14,7 +14,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)  # Unix only
-    loop.call_later(0.7, os.kill, os.getpid(), signal.SIGTERM)  # as a service manager would
+    loop.call_later(0.75, os.kill, os.getpid(), signal.SIGTERM)  # mid-request, as a service manager might
     await serve(stop)
 
 
