@@ -32,6 +32,7 @@ INSTALL = ROOT / ".cache" / "lighthouse"
 sys.path.insert(0, str(ROOT / "tests"))
 import browsers  # noqa: E402
 from site_server import SiteHandler, serve  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
+from test_replay import SCRIPT_TAG, STYLE  # noqa: E402
 
 CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
 METRICS = {
@@ -41,15 +42,8 @@ METRICS = {
     "cumulative-layout-shift": "CLS",
     "speed-index": "SI ms",
 }
-# What the replay adds to a built page: its stylesheet and script, written in whole by overrides/main.html
-# (Jinja's include drops the file's last newline), and the attributes its script reads.
-PARTIALS = ROOT / "overrides" / "partials"
-REPLAY_TAGS = re.compile(
-    "|".join(
-        r"\s*" + re.escape(f"<{tag}>{(PARTIALS / name).read_text(encoding='utf-8').rstrip()}</{tag}>")
-        for name, tag in (("replay.css", "style"), ("replay.js", "script"))
-    )
-)
+# What the replay adds to a built site: its deferred script on every page, its part of the stylesheet, and
+# the attributes its script reads (found as tests/test_replay.py finds them).
 REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 
 
@@ -87,9 +81,10 @@ def without_replay(site: Path, into: Path) -> None:
     shutil.copytree(site, into)
     for page in into.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        page.write_text(REPLAY_DATA.sub("", REPLAY_TAGS.sub("", html)), encoding="utf-8")
-    for added in ("partials/replay.js", "partials/replay.css"):  # MkDocs copies them too (no page asks for them)
-        (into / added).unlink(missing_ok=True)
+        page.write_text(REPLAY_DATA.sub("", re.sub(r"\s*" + SCRIPT_TAG.pattern, "", html)), encoding="utf-8")
+    stylesheet = into / "stylesheets" / "snippets.css"
+    stylesheet.write_text(STYLE.sub("", stylesheet.read_text(encoding="utf-8")), encoding="utf-8")
+    (into / "javascripts" / "replay.js").unlink()
 
 
 def lighthouse() -> Path:

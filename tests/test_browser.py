@@ -1,7 +1,8 @@
 """The built site in a real browser, as a reader gets it: Chromium or Google Chrome, driven by Playwright.
 
-Every page, in light and dark: it loads with no console error, asks no host but the site's own,
-and axe-core finds no accessibility violation. Each sample's copy button gives exactly the
+Every page, in light (on a desktop) and dark (on a phone): it loads with no console error, asks
+no host but the site's own, axe-core finds no accessibility violation, and the ▶ Replay controls,
+which come late, take no room. Each sample's copy button gives exactly the
 snippet's code, and that code, run, prints what the page shows. The keyboard reaches the
 content (through "Skip to content") and search.
 
@@ -49,6 +50,7 @@ MISSING = "404"  # the test id of a page that does not exist: the site's 404 pag
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 PAGE_WEIGHT_LIMIT = 1_000_000  # bytes, uncompressed, of everything a first visit to one page loads
 GZIPPED_LIMIT = 150_000  # bytes, the same gzipped (as GitHub Pages serves it), before any click
+PHONE = {"width": 375, "height": 812}  # the dark tab's viewport: a phone's, in CSS pixels
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -109,9 +111,11 @@ class Tab:
 @pytest.fixture(scope="module")
 def _tabs(context: BrowserContext) -> dict[str, Tab]:
     tabs = {}
-    for scheme in ("light", "dark"):
+    for scheme, viewport in (("light", None), ("dark", PHONE)):
         page = context.new_page()
         page.emulate_media(color_scheme=scheme)  # the system's colour scheme, which the site follows
+        if viewport:  # the dark tab is a phone: every page is also checked at a phone's width
+            page.set_viewport_size(viewport)
         tabs[scheme] = Tab(page)
     return tabs
 
@@ -353,6 +357,28 @@ def _axe_results(page: Page) -> AxeResults:
     return AxeResults(page.evaluate("() => window.axeResults"))
 
 
+# The replay's script is deferred: on a slow network its controls come after the first paint, so they must
+# take no room (the stylesheet keeps it for them). Here they come before it, so it is not a layout shift that
+# tells: what moves when they are taken out, and what each overlaps.
+_MOVED = """() => {
+  const controls = Array.from(document.querySelectorAll(".snippet-replay"))
+  const overlaps = controls.filter((control) => {
+    const box = control.getBoundingClientRect(), before = control.previousElementSibling
+    const pre = control.nextElementSibling.getBoundingClientRect()
+    return box.height && (box.bottom > pre.top || (before && box.top < before.getBoundingClientRect().bottom))
+  }).map((control) => control.closest(".snippet-output").dataset.snippet)
+  const blocks = Array.from(document.querySelectorAll("div.snippet-output"))
+  const where = () => blocks.map((block) => Array.from(block.children, (child) => child.matches(".snippet-replay")
+    ? null : child.getBoundingClientRect().top + scrollY).filter((top) => top !== null).join(" "))
+  const withControls = where(), places = controls.map((control) => [control, control.nextElementSibling])
+  controls.forEach((control) => control.remove())
+  const without = where()
+  places.forEach(([control, next]) => next.before(control))
+  const moving = blocks.filter((block, i) => withControls[i] !== without[i]).map((block) => block.dataset.snippet)
+  return {overlaps, moving}
+}"""
+
+
 @pytest.mark.parametrize("path", [*PAGES, MISSING], ids=[*map(_id, PAGES), MISSING])
 def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, samples: Samples) -> None:
     """Loads with no error, asks no other host, is accessible in both schemes, and is light enough."""
@@ -384,6 +410,10 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
         result = _axe_results(tab.page)
         if result.violations_count:
             problems.append(f"axe-core, {scheme} mode: {result.generate_report()}")
+    for scheme, tab in (("light", light), ("dark", dark)):
+        layout = tab.page.evaluate(_MOVED)
+        problems += [f"{scheme} mode: the Replay of snippets/{name} overlaps the page" for name in layout["overlaps"]]
+        problems += [f"{scheme} mode: the Replay of snippets/{name} moves what follows it" for name in layout["moving"]]
     if path != MISSING:
         samples.collect(light.page, path)  # they run while the other pages are checked
     for scheme, tab in (("light", light), ("dark", dark)):

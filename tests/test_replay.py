@@ -1,4 +1,4 @@
-"""The ▶ Replay of each output (overrides/partials/replay.js), in Chromium, and what the build gives it.
+"""The ▶ Replay of each output (docs/javascripts/replay.js), in Chromium, and what the build gives it.
 
 One page is loaded once, and one short sample on it is replayed: its lines must come back in
 order, each within 0.1 s of its recorded time (scaled by the speed), the timeline's cursor and
@@ -25,8 +25,11 @@ from snippet_engine.expected import parse, path_for
 
 in_chromium = pytest.mark.browser
 SAMPLE = "gather/many_with_star.py"  # short (1.25 s), four distinct times, a bar per task ending at each
-SCRIPT, STYLE = ROOT / "overrides/partials/replay.js", ROOT / "overrides/partials/replay.css"
-WRITTEN_IN = ((SCRIPT, "script"), (STYLE, "style"))  # into every page, whole, by overrides/main.html
+SCRIPT = ROOT / "docs/javascripts/replay.js"  # every page loads it deferred (mkdocs.yml: extra_javascript)
+STYLESHEET = ROOT / "docs/stylesheets/snippets.css"
+# Its look, and the room its control takes, in the stylesheet every page has before its first paint.
+STYLE = re.compile(r"/\* replay: begin\b.*?/\* replay: end \*/\n?", re.S)
+SCRIPT_TAG = re.compile(r'<script src="(?:\.\./)*javascripts/replay\.js" defer></script>')
 WEIGHT_LIMIT = 5 * 1024  # bytes, gzipped, that the replay may add to a page
 SLACK = 0.1  # seconds a line may be off its recorded time, divided by the speed
 
@@ -288,15 +291,17 @@ def test_leaving_mid_replay_leaves_no_error(replay: Replay) -> None:
 def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path) -> None:
     """The build puts the times in the page, so every sample, new ones too, gets the replay with no work."""
     problems = []
-    written_in = {part: f"<{tag}>{part.read_text(encoding='utf-8').rstrip()}</{tag}>" for part, tag in WRITTEN_IN}
+    if (built_site / "javascripts/replay.js").read_bytes() != SCRIPT.read_bytes():
+        problems.append("the site's javascripts/replay.js is not docs/javascripts/replay.js")
+    if not STYLE.search((built_site / "stylesheets/snippets.css").read_text(encoding="utf-8")):
+        problems.append("the site's stylesheets/snippets.css has no replay part")
     for page in sorted(built_site.rglob("index.html")):
         html = page.read_text(encoding="utf-8")
         where = page.relative_to(built_site).parent.as_posix() or "home"
         if "snippet-output" not in html:
             continue
-        for part, tag in WRITTEN_IN:
-            if written_in[part] not in html:
-                problems.append(f"{where}: no {part.name} in a <{tag}>")
+        if len(SCRIPT_TAG.findall(html)) != 1:
+            problems.append(f"{where}: not one deferred <script> of replay.js, but {len(SCRIPT_TAG.findall(html))}")
         for tag in re.findall(r'<span class="snippet-line[^"]*"[^>]*>', html):
             if not re.search(r' data-t="\d+\.\d\d"', tag):
                 problems.append(f"{where}: a line without its time: {tag}")
@@ -310,5 +315,7 @@ def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path
 
 
 def test_the_replay_adds_under_5_kb_gzipped() -> None:
-    size = sum(len(gzip.compress(path.read_bytes(), 9)) for path in (SCRIPT, STYLE))
-    assert size < WEIGHT_LIMIT, f"replay.js and replay.css are {size:,} bytes gzipped, more than {WEIGHT_LIMIT:,}"
+    style = STYLE.search(STYLESHEET.read_text(encoding="utf-8"))
+    assert style, f"{STYLESHEET.relative_to(ROOT)}: no part between /* replay: begin and /* replay: end */"
+    size = len(gzip.compress(SCRIPT.read_bytes(), 9)) + len(gzip.compress(style[0].encode(), 9))
+    assert size < WEIGHT_LIMIT, f"replay.js and its style are {size:,} bytes gzipped, more than {WEIGHT_LIMIT:,}"

@@ -3,9 +3,11 @@
 
    It reads only what the build puts in the page (snippet_engine/fence.py and timeline.py): data-t on
    each output line and printed-line mark, data-from and data-to on each task, data-span, data-x0 and
-   data-x1 on the timeline. No request, no dependency. New lines are read out politely (aria-live);
-   with prefers-reduced-motion a press shows everything at once. On load it only adds the controls
-   (one listener for them all); a block's data is read at its first press. */
+   data-x1 on the timeline. No request, no dependency. Its look, and the room its control takes, are
+   in stylesheets/snippets.css, so the control comes after the first paint (mkdocs.yml loads this
+   deferred) and moves nothing. New lines are read out politely (aria-live); with
+   prefers-reduced-motion a press shows everything at once. On load it only adds the controls (one
+   listener for them all); a block's data is read at its first press. */
 (function () {
   "use strict"
   var motion = matchMedia("(prefers-reduced-motion: reduce)")
