@@ -2,6 +2,7 @@
 
     python benchmarks/order.py scan [SNIPPET ...]
     python benchmarks/order.py perturb [--rounds 10] [--python 3.12] [--jobs 3] [SNIPPET ...]
+    python benchmarks/order.py pause [--seconds 0.15] [--rounds 10] [--python 3.12] [--jobs 3] [SNIPPET ...]
 
 A check compares times with a tolerance, and re-checks a run that was only late, but the
 printed *text* must match exactly. On a busy machine a run's process is held off the CPU for
@@ -25,6 +26,13 @@ whose order the program does not force, or the machine's own load added to the s
 difference). Known artefacts: a run that timed out is not counted; samples whose point is *when*
 a failed task is freed (``Task exception was never retrieved`` before or after a line) print in
 another order with the stall-maker loaded, stalls or not, so they cannot be judged this way.
+
+``pause`` holds each run off the CPU once, as a busy machine does: its whole process group is
+stopped (SIGSTOP) at a random moment of the run for ``--seconds``, then let go. Every timer due
+in that time fires at once when it goes on, in the order of their deadlines, so it also finds
+events that print nothing but decide what is printed (a signal, a ``cancel()``) too close to a
+deadline: ``perturb`` holds only callbacks and sleeps, and missed the SIGTERM that
+``shutdown/sigterm_graceful.py`` sent 0.1 s after a sleep ended. Unix only.
 """
 
 from __future__ import annotations
@@ -32,11 +40,14 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import difflib
+import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,25 +118,84 @@ def scan(snippets: list[Path]) -> int:
     return 0
 
 
-def _run_once(snippet: Path, minor: str, staller: Path, stalls: str | None, timeout: float) -> list[str]:
+def _run_once(
+    snippet: Path, minor: str, staller: Path | None, stalls: str | None, timeout: float,
+    pause: tuple[float, float] | None = None,
+) -> list[str]:  # fmt: skip
+    """What the snippet printed: with the stall-maker, or held off the CPU once (``pause``: from, for how long)."""
     interpreter = find(minor)
     workdir = tempfile.mkdtemp(prefix="snippet-")
     try:
         shutil.copy(snippet, workdir)
         env = environment()
-        env["PYTHONPATH"] = str(staller)
+        if staller:
+            env["PYTHONPATH"] = str(staller)
         if stalls:
             env["SNIPPET_STALLS"] = stalls
+        process = subprocess.Popen([interpreter.executable, "-s", "-P", "-u", snippet.name], cwd=workdir, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # fmt: skip
         try:
-            done = subprocess.run([interpreter.executable, "-s", "-P", "-u", snippet.name], cwd=workdir, env=env,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  timeout=timeout)  # fmt: skip
-            text = done.stdout.decode("utf-8", "replace")
+            if pause:
+                _hold(process, *pause)
+            text = process.communicate(timeout=timeout)[0].decode("utf-8", "replace")
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             text = f"(timed out after {timeout:g} s)"
         return normalise(text, workdir, interpreter).removesuffix("\n").split("\n") if text else []
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _hold(process: subprocess.Popen, start: float, seconds: float) -> None:
+    """Stops the run (its whole process group) ``start`` s in, for ``seconds``, as a busy machine can."""
+    time.sleep(start)
+    try:
+        os.killpg(process.pid, signal.SIGSTOP)
+        time.sleep(seconds)
+        os.killpg(process.pid, signal.SIGCONT)
+    except ProcessLookupError:  # it had ended
+        pass
+
+
+def pause(snippets: list[Path], minors: list[str], rounds: int, jobs: int, seconds: float) -> int:
+    work = []
+    for snippet in snippets:
+        expected = expected_file.parse(expected_file.path_for(snippet))
+        for minor in minors:
+            if expected.runs_on(minor):
+                work.append((snippet, minor, expected))
+    want = {(s, m): [line.text for line in e.variant_for(m).lines] for s, m, e in work}
+    timeouts = {(s, m): (e.timeout or settings().timeout) + 5 + seconds for s, m, e in work}
+    uncomparable, differs = {}, {}
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        plain = {key: pool.submit(_run_once, *key, None, None, timeouts[key]) for key in want}
+        for key, future in plain.items():
+            if (got := future.result()) != want[key]:
+                uncomparable[key] = _diff(want[key], got)
+        comparable = [key for key in want if key not in uncomparable]
+        rng = random.Random(1)
+        for round_ in range(rounds):
+            futures = {}
+            for snippet, minor, expected in work:
+                key = (snippet, minor)
+                if key in comparable:
+                    held = (rng.uniform(0, max(expected.duration, 0.1)), seconds)
+                    futures[key] = pool.submit(_run_once, snippet, minor, None, None, timeouts[key], held)
+            other = 0
+            for key, future in futures.items():
+                if (got := future.result()) != want[key] and not (got and got[-1].startswith("(timed out")):
+                    differs.setdefault(key, []).append(_diff(want[key], got))
+                    other += 1
+            print(f"round {round_ + 1}: {other} runs with other text", flush=True)
+    for (snippet, minor), diff in uncomparable.items():
+        print(f"\n{shown(snippet)} on {minor}: differs even when not held (not compared)\n{diff}")
+    for (snippet, minor), diffs in differs.items():
+        print(f"\n{shown(snippet)} on {minor}: other text in {len(diffs)} of {rounds} rounds\n{diffs[0]}")
+    print(f"\n{len(differs)} of {len(comparable)} snippet runs printed other text when held off the CPU once "
+          f"for {seconds:g} s; {len(uncomparable)} not comparable")  # fmt: skip
+    return 1 if differs else 0
 
 
 def perturb(snippets: list[Path], minors: list[str], rounds: int, jobs: int) -> int:
@@ -175,17 +245,20 @@ def _diff(want: list[str], got: list[str]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["scan", "perturb"])
+    parser.add_argument("what", choices=["scan", "perturb", "pause"])
     parser.add_argument("snippets", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--python", action="append", dest="pythons", metavar="3.X")
     parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=0.15, help="pause: how long each run is held")
     args = parser.parse_intermixed_args()
     snippets = []
     for path in args.snippets or [ROOT / "snippets"]:
         snippets.extend(discover(path.resolve()) if path.is_dir() else [path.resolve()])
     if args.what == "scan":
         return scan(snippets)
+    if args.what == "pause":
+        return pause(snippets, args.pythons or ["3.12"], args.rounds, args.jobs, args.seconds)
     return perturb(snippets, args.pythons or ["3.12"], args.rounds, args.jobs)
 
 
