@@ -48,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +120,7 @@ def scan(snippets: list[Path]) -> int:
 
 
 def _run_once(
-    snippet: Path, minor: str, staller: Path | None, stalls: str | None, timeout: float,
+    snippet: Path, minor: str, *, timeout: float, staller: Path | None = None, stalls: str | None = None,
     pause: tuple[float, float] | None = None,
 ) -> list[str]:  # fmt: skip
     """What the snippet printed: with the stall-maker, or held off the CPU once (``pause``: from, for how long)."""
@@ -160,6 +161,28 @@ def _hold(process: subprocess.Popen, start: float, seconds: float) -> None:
 
 
 def pause(snippets: list[Path], minors: list[str], rounds: int, jobs: int, seconds: float) -> int:
+    def held(rng: random.Random, expected: expected_file.Expected) -> dict:
+        return {"pause": (rng.uniform(0, max(expected.duration, 0.1)), seconds)}
+
+    return _compare(snippets, minors, rounds, jobs, {}, held, seconds,
+                    f"when held off the CPU once for {seconds:g} s", "when not held")  # fmt: skip
+
+
+def perturb(snippets: list[Path], minors: list[str], rounds: int, jobs: int) -> int:
+    def stalls(rng: random.Random, expected: expected_file.Expected) -> dict:
+        return {"stalls": f"{rng.randrange(1 << 30)},{rng.uniform(0, max(expected.duration, 0.1)):.3f}"}
+
+    with tempfile.TemporaryDirectory() as staller:
+        (Path(staller) / "sitecustomize.py").write_text(STALLER)
+        return _compare(snippets, minors, rounds, jobs, {"staller": Path(staller)}, stalls, 0,
+                        f"under stalls of at most {BUDGET} s in all", "without stalls")  # fmt: skip
+
+
+def _compare(
+    snippets: list[Path], minors: list[str], rounds: int, jobs: int, always: dict,
+    varied: Callable[[random.Random, expected_file.Expected], dict], longer: float, how: str, plainly: str,
+) -> int:  # fmt: skip
+    """Runs each snippet once as is, then ``rounds`` times as ``varied`` says; lists those whose text changed."""
     work = []
     for snippet in snippets:
         expected = expected_file.parse(expected_file.path_for(snippet))
@@ -167,22 +190,21 @@ def pause(snippets: list[Path], minors: list[str], rounds: int, jobs: int, secon
             if expected.runs_on(minor):
                 work.append((snippet, minor, expected))
     want = {(s, m): [line.text for line in e.variant_for(m).lines] for s, m, e in work}
-    timeouts = {(s, m): (e.timeout or settings().timeout) + 5 + seconds for s, m, e in work}
+    timeouts = {(s, m): (e.timeout or settings().timeout) + 5 + longer for s, m, e in work}
     uncomparable, differs = {}, {}
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        plain = {key: pool.submit(_run_once, *key, None, None, timeouts[key]) for key in want}
+        plain = {key: pool.submit(_run_once, *key, timeout=timeouts[key], **always) for key in want}
         for key, future in plain.items():
             if (got := future.result()) != want[key]:
                 uncomparable[key] = _diff(want[key], got)
-        comparable = [key for key in want if key not in uncomparable]
         rng = random.Random(1)
         for round_ in range(rounds):
             futures = {}
             for snippet, minor, expected in work:
-                key = (snippet, minor)
-                if key in comparable:
-                    held = (rng.uniform(0, max(expected.duration, 0.1)), seconds)
-                    futures[key] = pool.submit(_run_once, snippet, minor, None, None, timeouts[key], held)
+                if (key := (snippet, minor)) not in uncomparable:
+                    futures[key] = pool.submit(
+                        _run_once, *key, timeout=timeouts[key], **always, **varied(rng, expected)
+                    )  # fmt: skip
             other = 0
             for key, future in futures.items():
                 if (got := future.result()) != want[key] and not (got and got[-1].startswith("(timed out")):
@@ -190,52 +212,11 @@ def pause(snippets: list[Path], minors: list[str], rounds: int, jobs: int, secon
                     other += 1
             print(f"round {round_ + 1}: {other} runs with other text", flush=True)
     for (snippet, minor), diff in uncomparable.items():
-        print(f"\n{shown(snippet)} on {minor}: differs even when not held (not compared)\n{diff}")
+        print(f"\n{shown(snippet)} on {minor}: differs even {plainly} (not compared)\n{diff}")
     for (snippet, minor), diffs in differs.items():
         print(f"\n{shown(snippet)} on {minor}: other text in {len(diffs)} of {rounds} rounds\n{diffs[0]}")
-    print(f"\n{len(differs)} of {len(comparable)} snippet runs printed other text when held off the CPU once "
-          f"for {seconds:g} s; {len(uncomparable)} not comparable")  # fmt: skip
-    return 1 if differs else 0
-
-
-def perturb(snippets: list[Path], minors: list[str], rounds: int, jobs: int) -> int:
-    with tempfile.TemporaryDirectory() as staller:
-        (Path(staller) / "sitecustomize.py").write_text(STALLER)
-        work = []
-        for snippet in snippets:
-            expected = expected_file.parse(expected_file.path_for(snippet))
-            for minor in minors:
-                if expected.runs_on(minor):
-                    work.append((snippet, minor, expected))
-        want = {(s, m): [line.text for line in e.variant_for(m).lines] for s, m, e in work}
-        timeouts = {(s, m): (e.timeout or settings().timeout) + 5 for s, m, e in work}
-        uncomparable, differs = {}, {}
-        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-            plain = {key: pool.submit(_run_once, *key, Path(staller), None, timeouts[key]) for key in want}
-            for key, future in plain.items():
-                if (got := future.result()) != want[key]:
-                    uncomparable[key] = _diff(want[key], got)
-            comparable = [key for key in want if key not in uncomparable]
-            rng = random.Random(1)
-            for round_ in range(rounds):
-                futures = {}
-                for snippet, minor, expected in work:
-                    if (snippet, minor) in comparable:
-                        stalls = f"{rng.randrange(1 << 30)},{rng.uniform(0, max(expected.duration, 0.1)):.3f}"
-                        key = (snippet, minor)
-                        futures[key] = pool.submit(_run_once, snippet, minor, Path(staller), stalls, timeouts[key])
-                other = 0
-                for key, future in futures.items():
-                    if (got := future.result()) != want[key] and not (got and got[-1].startswith("(timed out")):
-                        differs.setdefault(key, []).append(_diff(want[key], got))
-                        other += 1
-                print(f"round {round_ + 1}: {other} runs with other text", flush=True)
-    for (snippet, minor), diff in uncomparable.items():
-        print(f"\n{shown(snippet)} on {minor}: differs even without stalls (not compared)\n{diff}")
-    for (snippet, minor), diffs in differs.items():
-        print(f"\n{shown(snippet)} on {minor}: other text in {len(diffs)} of {rounds} rounds\n{diffs[0]}")
-    print(f"\n{len(differs)} of {len(comparable)} snippet runs printed other text under stalls of at most "
-          f"{BUDGET} s in all; {len(uncomparable)} not comparable")  # fmt: skip
+    print(f"\n{len(differs)} of {len(want) - len(uncomparable)} snippet runs printed other text {how}; "
+          f"{len(uncomparable)} not comparable")  # fmt: skip
     return 1 if differs else 0
 
 
