@@ -14,6 +14,7 @@ background while the other pages are checked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import gzip
 import re
@@ -360,6 +361,9 @@ def _axe_results(page: Page) -> AxeResults:
 # The replay's script is deferred: on a slow network its controls come after the first paint, so they must
 # take no room (the stylesheet keeps it for them). Here they come before it, so it is not a layout shift that
 # tells: what moves when they are taken out, and what each overlaps.
+REPLAYABLE = """() => Array.from(document.querySelectorAll("div.snippet-output"))
+  .filter((output) => output.querySelector(".snippet-line[data-t], svg.tl[data-span]"))"""
+ALL_CONTROLS = f"""() => ({REPLAYABLE})().length === document.querySelectorAll(".snippet-replay").length"""
 _MOVED = """() => {
   const controls = Array.from(document.querySelectorAll(".snippet-replay"))
   const overlaps = controls.filter((control) => {
@@ -411,6 +415,10 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
         if result.violations_count:
             problems.append(f"axe-core, {scheme} mode: {result.generate_report()}")
     for scheme, tab in (("light", light), ("dark", dark)):
+        with contextlib.suppress(PlaywrightTimeoutError):  # they come one per idle moment after the load
+            tab.page.wait_for_function(ALL_CONTROLS, timeout=5000)
+        if not tab.page.evaluate(ALL_CONTROLS):
+            problems.append(f"{scheme} mode: an output with times has no Replay control 5 s after the load")
         layout = tab.page.evaluate(_MOVED)
         problems += [f"{scheme} mode: the Replay of snippets/{name} overlaps the page" for name in layout["overlaps"]]
         problems += [f"{scheme} mode: the Replay of snippets/{name} moves what follows it" for name in layout["moving"]]

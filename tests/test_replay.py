@@ -19,7 +19,7 @@ import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from test_browser import COPY_BUTTON, SOURCES, Tab
+from test_browser import ALL_CONTROLS, COPY_BUTTON, REPLAYABLE, SOURCES, Tab
 
 from conftest import ROOT
 from snippet_engine.config import settings
@@ -267,14 +267,11 @@ def test_the_keyboard_reaches_it_screen_readers_hear_it_and_axe_finds_nothing_du
 @in_chromium
 def test_every_output_on_the_page_gets_a_replay(replay: Replay) -> None:
     """Nothing to do for a new sample: each output with lines or a timeline has a control."""
-    count = """() => {
-        const outputs = Array.from(document.querySelectorAll("div.snippet-output"))
-        const replayable = outputs.filter((o) => o.querySelector(".snippet-line[data-t], svg.tl[data-span]"))
-        return [replayable.length, document.querySelectorAll(".snippet-output .snippet-replay button").length]
-    }"""
     with contextlib.suppress(PlaywrightTimeoutError):  # the controls come one per idle moment after the load
-        replay.page.wait_for_function(f"() => {{ const [a, b] = ({count})(); return a === b }}", timeout=5000)
-    counts = replay.page.evaluate(count)
+        replay.page.wait_for_function(ALL_CONTROLS, timeout=5000)
+    counts = replay.page.evaluate(
+        f"""() => [({REPLAYABLE})().length, document.querySelectorAll(".snippet-replay button").length]"""
+    )
     assert counts[0] > 1, "this page was chosen for its many outputs"
     assert counts[0] == counts[1], f"{counts[0]} outputs to replay, {counts[1]} Replay buttons"
 
