@@ -4,12 +4,13 @@
     python benchmarks/lighthouse.py --site site --rounds 1 --pages gather/ ""
 
 The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
-replay adds taken out: its script and stylesheet tags and the data attributes it reads. Both are served
-gzipped, as GitHub Pages serves them, under the path of ``site_url``, from 127.0.0.1. Lighthouse is the
-pinned version from npm (installed once into ``.cache/lighthouse``), driving the browser the tests
-find (``tests/browsers.py``: Debian's Chromium, ``CHROME_PATH`` ...) with their flags, so nothing leaves
-the machine. Rounds alternate with and without, so a change in the machine's load falls on both. It prints
-the median score and metrics per page and variant, and exits 1 if the replay lowers a page's median score.
+replay adds taken out: its script tag and file, its part of ``snippets.css``, and the data attributes it
+reads. Both are served gzipped, as GitHub Pages serves them, under the path of ``site_url``, from
+127.0.0.1. Lighthouse is the pinned version from npm (installed once into ``.cache/lighthouse``), driving
+the browser the tests find (``tests/browsers.py``: Debian's Chromium, ``CHROME_PATH`` ...) with their
+flags, so nothing leaves the machine. Rounds alternate with and without, so a change in the machine's load
+falls on both. It prints the median score and metrics per page and variant, and exits 1 if the replay
+lowers a page's median score.
 """
 
 from __future__ import annotations
