@@ -446,3 +446,19 @@ def test_every_time_contributing_states_is_in_the_budget_table():
     stated += re.findall(r"\b(a few (?:seconds|minutes))\b", prose)
     missing = [figure for figure in stated if figure not in allowed and figure not in budget]
     assert not missing, f"times stated in CONTRIBUTING but in no row of its budget table: {missing}"
+
+
+def test_a_failing_shell_block_says_what_failed_on_every_core(tmp_path: Path) -> None:
+    """pytest-codeblocks reports a failed ``sh`` block's exit status as an int, which pytest-xdist cannot read:
+    the run ended in INTERNALERROR and never said what failed. The root conftest.py says it instead."""
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "GUIDE.md").write_text("Try:\n\n```sh\necho made it this far; exit 3\n```\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--codeblocks", "-n", "2", "-p", "no:cacheprovider", "GUIDE.md"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    said = done.stdout + done.stderr
+    assert "INTERNALERROR" not in said, said[-3000:]
+    assert done.returncode == 1, said[-3000:]
+    assert "exit status 3 from\necho made it this far; exit 3" in said, said[-3000:]
+    assert "made it this far" in said.split("--- stdout", 1)[-1], said[-3000:]
