@@ -121,9 +121,9 @@ def scan(snippets: list[Path]) -> int:
 
 def _run_once(
     snippet: Path, minor: str, *, timeout: float, staller: Path | None = None, stalls: str | None = None,
-    pause: tuple[float, float] | None = None,
+    held: tuple[float, float] | None = None,
 ) -> list[str]:  # fmt: skip
-    """What the snippet printed: with the stall-maker, or held off the CPU once (``pause``: from, for how long)."""
+    """What the snippet printed: with the stall-maker, or held off the CPU once (``held``: from, for how long)."""
     interpreter = find(minor)
     workdir = tempfile.mkdtemp(prefix="snippet-")
     try:
@@ -137,8 +137,8 @@ def _run_once(
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    start_new_session=True)  # fmt: skip
         try:
-            if pause:
-                _hold(process, *pause)
+            if held:
+                _hold(process, *held)
             text = process.communicate(timeout=timeout)[0].decode("utf-8", "replace")
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
@@ -162,7 +162,7 @@ def _hold(process: subprocess.Popen, start: float, seconds: float) -> None:
 
 def pause(snippets: list[Path], minors: list[str], rounds: int, jobs: int, seconds: float) -> int:
     def held(rng: random.Random, expected: expected_file.Expected) -> dict:
-        return {"pause": (rng.uniform(0, max(expected.duration, 0.1)), seconds)}
+        return {"held": (rng.uniform(0, max(expected.duration, 0.1)), seconds)}
 
     return _compare(snippets, minors, rounds, jobs, {}, held, seconds,
                     f"when held off the CPU once for {seconds:g} s", "when not held")  # fmt: skip

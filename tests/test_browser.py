@@ -414,7 +414,6 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
         result = _axe_results(tab.page)
         if result.violations_count:
             problems.append(f"axe-core, {scheme} mode: {result.generate_report()}")
-    for scheme, tab in (("light", light), ("dark", dark)):
         with contextlib.suppress(PlaywrightTimeoutError):  # they come one per idle moment after the load
             tab.page.wait_for_function(ALL_CONTROLS, timeout=5000)
         if not tab.page.evaluate(ALL_CONTROLS):

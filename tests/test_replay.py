@@ -302,8 +302,8 @@ def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path
         where = page.relative_to(built_site).parent.as_posix() or "home"
         if "snippet-output" not in html:
             continue
-        if len(SCRIPT_TAG.findall(html)) != 1:
-            problems.append(f"{where}: not one deferred <script> of replay.js, but {len(SCRIPT_TAG.findall(html))}")
+        if (scripts := len(SCRIPT_TAG.findall(html))) != 1:
+            problems.append(f"{where}: not one deferred <script> of replay.js, but {scripts}")
         for tag in re.findall(r'<span class="snippet-line[^"]*"[^>]*>', html):
             if not re.search(r' data-t="\d+\.\d\d"', tag):
                 problems.append(f"{where}: a line without its time: {tag}")
