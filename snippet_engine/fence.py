@@ -7,14 +7,18 @@ In a page::
     ```
 
 It is a custom fence of ``pymdownx.superfences``, its page made through markdown-exec's
-``base_format``. The fence itself decides what a problem does, so every builder that runs it
-behaves the same; it never lets an exception out (SuperFences would swallow it and show
-the fence's text as if nothing were wrong). On any problem, it
+``base_format``. MkDocs and Zensical both run it (``builder.py`` tells them apart). The fence
+itself decides what a problem does, so both behave the same; it lets no exception out but one
+(any other, SuperFences would swallow, and show the fence's text as if nothing were wrong).
+On any problem, it
 
 * logs one warning under ``mkdocs.plugins.snippet_engine`` naming the page, the snippet and
-  the ``.out`` line: a strict ``mkdocs build`` counts it and fails. Under ``mkdocs serve``
-  it logs at INFO instead, which strict mode does not count, so the server keeps serving;
-* puts an escaped error box on the page in place of the output, never the message as Markdown.
+  the ``.out`` line: a strict ``mkdocs build`` counts it and fails. Under ``mkdocs serve`` or
+  ``zensical serve`` it logs at INFO instead, which strict mode does not count, so the server
+  keeps serving;
+* puts an escaped error box on the page in place of the output, never the message as Markdown;
+* in a strict ``zensical build``, which counts no warning of ours, raises that message as
+  ``SuperFencesException`` instead: the build stops there, with exit status 1.
 
 A problem that is the same for every snippet (a missing Python) is logged once per build.
 Versions left out with ``SNIPPET_PYTHONS`` are shown with their recorded output, marked
@@ -25,15 +29,15 @@ from __future__ import annotations
 
 import html
 import logging
-import sys
 import traceback
 import weakref
 from pathlib import Path
 from typing import Any
 
 from markdown_exec import base_format
+from pymdownx.superfences import SuperFencesException
 
-from . import batch, config
+from . import batch, builder, config
 from . import timeline as timelines
 from .config import ConfigError, discover, settings, shown
 from .confine import outside
@@ -42,7 +46,7 @@ from .interpreters import missing
 
 OPTIONS = {"timeline"}
 UNCHECKED = "not checked in this build"
-log = logging.getLogger("mkdocs.plugins.snippet_engine")
+log = logging.getLogger(builder.LOGGER)
 
 
 class SnippetProblem(Exception):
@@ -60,35 +64,24 @@ def validate(language: str, inputs: dict[str, str], options: dict[str, Any], att
 
 
 def format_snippet(source: str, language: str, css_class: str, options: dict[str, Any], md: Any, **kwargs: Any) -> str:
-    """The fence's HTML; never raises: a problem is logged once and shown in an error box."""
+    """The fence's HTML; a problem is logged once and shown in an error box (a strict Zensical build: raised)."""
     name = source.strip()
-    mkdocs_config, page = _build_context(md)
+    build = builder.of(md)
     try:
-        if mkdocs_config is not None and mkdocs_config.get("config_file_path"):
-            config.use_project(Path(mkdocs_config["config_file_path"]).parent)  # the project being built
+        if build.project is not None:
+            config.use_project(build.project)  # the project being built
         if options.get("unknown"):
             unknown, known = ", ".join(options["unknown"]), ", ".join(sorted(OPTIONS))
             raise SnippetProblem(f"unknown option {unknown} (known: {known})")
         markdown = render(name, timeline=options.get("timeline", True))
-        _note_left_out(mkdocs_config)
+        _note_left_out(build)
         return base_format(language=language, run=lambda code, **_: markdown, code=name, md=md)
     except SnippetProblem as problem:
-        return _report(mkdocs_config, page, name, str(problem), once=problem.once)
+        return _report(build, name, str(problem), once=problem.once)
     except ConfigError as error:  # the same for every snippet: said once
-        return _report(mkdocs_config, page, name, str(error), once=True)
+        return _report(build, name, str(error), once=True)
     except Exception as error:  # a bug in the engine, or a file it could not read: still one warning and a box
-        return _report(mkdocs_config, page, name, _engine_error(error))
-
-
-def _build_context(md: Any) -> tuple[Any, str]:
-    """MkDocs' config and the page being rendered: MkDocs gives each page's Markdown its own
-    ``relpath`` tree processor, which holds both. Outside MkDocs: (None, "a page")."""
-    try:
-        relpath = md.treeprocessors["relpath"]
-        docs = Path(relpath.config["docs_dir"]) / relpath.file.src_uri
-        return relpath.config, shown(docs)
-    except (AttributeError, KeyError, TypeError):
-        return None, "a page"
+        return _report(build, name, _engine_error(error))
 
 
 def _engine_error(error: BaseException) -> str:
@@ -97,32 +90,31 @@ def _engine_error(error: BaseException) -> str:
     return f"{place}the engine failed: {type(error).__name__}: {error}"
 
 
-def serving() -> bool:
-    """Whether this process is ``mkdocs serve``: it imports ``mkdocs.commands.serve``, which a build never does."""
-    return "mkdocs.commands.serve" in sys.modules
-
-
 # What was logged in the current build, kept on the side of MkDocs' config (a new one per build, also in serve).
 _logged: dict[int, tuple[Any, set[str]]] = {}
 
 
-def _first_time(mkdocs_config: Any, message: str) -> bool:
-    build = id(mkdocs_config)
+def _first_time(build_config: Any, message: str) -> bool:
+    build = id(build_config)
     ref, seen = _logged.get(build, (None, None))
-    if seen is None or (ref is not None and ref() is not mkdocs_config):
+    if seen is None or (ref is not None and ref() is not build_config):
         seen = set()
         _logged.clear()  # one build at a time: forget the previous one
-        _logged[build] = (weakref.ref(mkdocs_config) if mkdocs_config is not None else None, seen)
+        _logged[build] = (weakref.ref(build_config) if build_config is not None else None, seen)
     if message in seen:
         return False
     seen.add(message)
     return True
 
 
-def _report(mkdocs_config: Any, page: str, name: str, problem: str, *, once: bool = False) -> str:
-    logged = f"snippet_engine: {problem}" if once else f"snippet_engine: {page}: snippet {name}: {problem}"
-    if not once or _first_time(mkdocs_config, problem):
-        log.log(logging.INFO if serving() else logging.WARNING, "%s", logged)
+def _report(build: builder.Build, name: str, problem: str, *, once: bool = False) -> str:
+    logged = f"snippet_engine: {build.page}: snippet {name}: {problem}"
+    if build.raise_problems:  # the one way to fail a strict Zensical build (builder.py)
+        raise SuperFencesException(logged)
+    if once:
+        logged = f"snippet_engine: {problem}"
+    if not once or _first_time(build.config, problem):
+        log.log(logging.INFO if build.serving else logging.WARNING, "%s", logged)
     return error_box(name, problem)
 
 
@@ -135,14 +127,14 @@ def error_box(name: str, problem: str) -> str:
     )
 
 
-def _note_left_out(mkdocs_config: Any) -> None:
+def _note_left_out(build: builder.Build) -> None:
     conf = config.settings()
     if conf.left_out:
         message = (
             f"Python {', '.join(conf.left_out)} left out (SNIPPET_PYTHONS={','.join(conf.pythons)}): "
             f"pages show their recorded output, marked '{UNCHECKED}'"
         )
-        if _first_time(mkdocs_config, message):
+        if _first_time(build.config, message):
             log.info("snippet_engine: %s", message)
 
 

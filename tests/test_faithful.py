@@ -212,11 +212,11 @@ def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
     assert log.count("snippet_engine: docs/index.md: snippet s.py: snippets/s.out:1: output differs") == 1, log
 
 
-def serve(project: Path):
-    """``mkdocs serve`` of ``project`` on a free port: (its address, the process)."""
+def serve(project: Path, builder: str = "mkdocs"):
+    """``mkdocs serve`` (or ``zensical serve``) of ``project`` on a free port: (its address, the process)."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", builder, "serve", "-a", f"127.0.0.1:{port}"],
         cwd=project, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     return f"http://127.0.0.1:{port}/", server
