@@ -8,12 +8,15 @@ environment's ``zensical``, from the project's folder, as ``zensical build`` is 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from test_faithful import BAD, clean_env, fence_page, fetch, make_project, page_html, serve
+
+from conftest import ROOT
 
 pytestmark = pytest.mark.usefixtures("after_snippet_runs")  # builds of their own: after the suite's runs
 # Broken pages, and what the message about each says (the same cases as the MkDocs build's test).
@@ -105,3 +108,26 @@ def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
         log = server.communicate(timeout=30)[1]
     assert "SuperFencesException" not in log, log
     assert "INFO    -  snippet_engine: docs/index.md: snippet s.py: snippets/s.out:1: output differs" in log, log
+
+
+def test_the_site_builds_with_zensical_every_sample_checked(tmp_path):
+    """This site, copied as a clone has it, with the suite's passing runs: a strict build, every fence's output."""
+    from test_contributing import copy_of_checkout
+
+    clone = copy_of_checkout(tmp_path / "clone")
+    if (ROOT / ".cache" / "snippet-runs").is_dir():  # the suite's passing runs: nothing need run again
+        shutil.copytree(ROOT / ".cache" / "snippet-runs", clone / ".cache" / "snippet-runs")
+    build = zensical_build(clone)
+    assert build.returncode == 0, build.stdout
+    fences = {
+        page.relative_to(clone / "docs").with_suffix(""): re.findall(
+            r"^```snippet.*\n(.+)\n```$", page.read_text(), re.M
+        )
+        for page in (clone / "docs").glob("*.md")
+    }
+    assert sum(map(len, fences.values())) >= 100, fences
+    for page, names in fences.items():
+        built = page_html(clone, "" if page.name == "index" else page.as_posix())
+        assert "snippet-error" not in built, page
+        for name in names:
+            assert f'data-snippet="{name}"' in built, (page, name)
