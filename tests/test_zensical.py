@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_faithful import BAD, clean_env, fence_page, fetch, make_project, page_html, serve
+from test_faithful import BAD, clean_env, fence_page, make_project, page_html, serve_a_box_then_its_fix
 
 from conftest import ROOT
 
@@ -92,20 +92,7 @@ def test_a_cold_build_runs_each_sample_once_and_a_rebuild_runs_none(tmp_path):
 
 def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
     """``zensical serve`` reads ``strict: true`` from mkdocs.yml too, yet a problem is a box, not the end of it."""
-    project = make_project(
-        tmp_path, {"s.py": ("print('<i>new</i>')\n", " 0.00 | old\n")}, {"index.md": fence_page("s.py")}
-    )
-    url, server = serve(project, "zensical")
-    try:
-        page = fetch(url, lambda text: "snippet-error" in text)
-        assert "&lt;i&gt;new&lt;/i&gt;" in page
-        assert server.poll() is None, "the server kept serving"
-        (project / "snippets" / "s.out").write_text(" 0.00 | <i>new</i>\n")
-        page = fetch(url, lambda text: "snippet-error" not in text)
-        assert "&lt;i&gt;new&lt;/i&gt;</span>" in page  # the output, checked and shown
-    finally:
-        server.terminate()
-        log = server.communicate(timeout=30)[1]
+    log = serve_a_box_then_its_fix(tmp_path, "zensical")
     assert "SuperFencesException" not in log, log
     assert "INFO    -  snippet_engine: docs/index.md: snippet s.py: snippets/s.out:1: output differs" in log, log
 
