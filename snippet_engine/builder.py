@@ -76,7 +76,7 @@ def _show_log() -> None:
 
 
 class _LogHandler(logging.StreamHandler):
-    pass
+    """Ours, so that it is added once per process, whatever else is there."""
 
 
 def _mkdocs_serving() -> bool:
