@@ -8,15 +8,12 @@ environment's ``zensical``, from the project's folder, as ``zensical build`` is 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_faithful import BAD, clean_env, fence_page, make_project, page_html, serve_a_box_then_its_fix
-
-from conftest import ROOT
+from test_faithful import BAD, clean_env, fence_page, make_project, page_html
 
 pytestmark = pytest.mark.usefixtures("after_snippet_runs")  # builds of their own: after the suite's runs
 # Broken pages, and what the message about each says (the same cases as the MkDocs build's test).
@@ -71,50 +68,3 @@ def test_a_build_that_is_not_strict_shows_every_problem_in_a_box_and_says_it(tmp
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_html(tmp_path, "differs")
     assert "<script>alert" not in page_html(tmp_path, "differs")
     assert "snippet-error" not in page_html(tmp_path, "")
-
-
-def test_a_cold_build_runs_each_sample_once_and_a_rebuild_runs_none(tmp_path):
-    """``a.py`` is on two pages: one run (one Python here), as under MkDocs; then nothing changed, nothing runs."""
-    project = make_project(
-        tmp_path,
-        {"a.py": ("print('a')\n", " 0.00 | a\n"), "b.py": ("print('b')\n", " 0.00 | b\n")},
-        {"index.md": fence_page("a.py"), "two.md": fence_page("a.py", "b.py")},
-    )
-    cold = zensical_build(project)
-    assert cold.returncode == 0, cold.stdout
-    assert re.findall(r"INFO    -  ran (\d+) snippets \((\d+) runs\)", cold.stdout) == [("2", "2")], cold.stdout
-    assert 'data-snippet="a.py"' in page_html(project, "")
-    assert 'data-snippet="b.py"' in page_html(project, "two")
-    again = zensical_build(project)
-    assert again.returncode == 0, again.stdout
-    assert " runs) in " not in again.stdout, again.stdout
-
-
-def test_serve_shows_the_box_keeps_serving_and_drops_it_when_fixed(tmp_path):
-    """``zensical serve`` reads ``strict: true`` from mkdocs.yml too, yet a problem is a box, not the end of it."""
-    log = serve_a_box_then_its_fix(tmp_path, "zensical")
-    assert "SuperFencesException" not in log, log
-    assert "INFO    -  snippet_engine: docs/index.md: snippet s.py: snippets/s.out:1: output differs" in log, log
-
-
-def test_the_site_builds_with_zensical_every_sample_checked(tmp_path):
-    """This site, copied as a clone has it, with the suite's passing runs: a strict build, every fence's output."""
-    from test_contributing import copy_of_checkout
-
-    clone = copy_of_checkout(tmp_path / "clone")
-    if (ROOT / ".cache" / "snippet-runs").is_dir():  # the suite's passing runs: nothing need run again
-        shutil.copytree(ROOT / ".cache" / "snippet-runs", clone / ".cache" / "snippet-runs")
-    build = zensical_build(clone)
-    assert build.returncode == 0, build.stdout
-    fences = {
-        page.relative_to(clone / "docs").with_suffix(""): re.findall(
-            r"^```snippet.*\n(.+)\n```$", page.read_text(), re.M
-        )
-        for page in (clone / "docs").glob("*.md")
-    }
-    assert sum(map(len, fences.values())) >= 100, fences
-    for page, names in fences.items():
-        built = page_html(clone, "" if page.name == "index" else page.as_posix())
-        assert "snippet-error" not in built, page
-        for name in names:
-            assert f'data-snippet="{name}"' in built, (page, name)
