@@ -36,7 +36,6 @@ LOGGER = "mkdocs.plugins.snippet_engine"  # MkDocs shows its plugins' loggers, a
 class Build:
     """What the fence knows of the build it runs in."""
 
-    builder: str  # "mkdocs", "zensical", or "" outside both (a test, a script)
     project: Path | None  # the folder of the config being built, when the builder says
     page: str  # the page's source as the log names it ("docs/gather.md"), or "a page"
     config: Any  # the builder's config for this build, which keys "said once per build"; or None
@@ -51,7 +50,7 @@ def of(md: Any) -> Build:
         docs = Path(relpath.config["docs_dir"]) / relpath.file.src_uri
         config_file = relpath.config.get("config_file_path")
         project = Path(config_file).parent if config_file else None
-        return Build("mkdocs", project, shown(docs), relpath.config, _mkdocs_serving(), False)
+        return Build(project, shown(docs), relpath.config, _mkdocs_serving(), False)
     except (AttributeError, KeyError, TypeError):
         pass
     if context := _zensical_context(md):
@@ -60,8 +59,8 @@ def of(md: Any) -> Build:
         _show_log()
         serving = _zensical_serving()
         strict = bool(context.config.get("strict")) and not serving
-        return Build("zensical", root, shown(docs), None, serving, strict)
-    return Build("", None, "a page", None, _mkdocs_serving(), False)
+        return Build(root, shown(docs), None, serving, strict)
+    return Build(None, "a page", None, _mkdocs_serving(), False)
 
 
 def _show_log() -> None:
