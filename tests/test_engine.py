@@ -310,6 +310,19 @@ def test_a_wait_made_longer_by_a_fifth_of_a_second_fails(runs):
     assert "expected 0.80 s (allowed 0.75-0.92 s" in message
 
 
+def test_a_late_line_is_named_by_the_time_that_was_compared(tmp_path):
+    """Late by 0.2 s once its 0.12 s wait for a CPU is taken off: the message gives 1.00 s, and the 1.12 s in all."""
+    snippet = write(tmp_path, "waited.py", "print('x')", expected="0.80 | x\n")
+    run = Run(PYTHON, [Line(1.12, "out", "x", delay=0.12)], returncode=0)
+    (message,) = compare(run, parse(snippet.with_suffix(".out")), PYTHON, settings())
+    assert "waited.out:1: 'x' appeared at 1.00 s on Python" in message
+    assert "expected 0.80 s (allowed 0.75-0.92 s; it also waited 0.12 s for a CPU, which does not count: " in message
+    assert message.endswith("1.12 s in all)")
+    early = Run(PYTHON, [Line(0.50, "out", "x", delay=0.12)], returncode=0)  # early: the time as printed
+    (message,) = compare(early, parse(snippet.with_suffix(".out")), PYTHON, settings())
+    assert "'x' appeared at 0.50 s on Python" in message
+
+
 @pytest.mark.skipif(not Path("/proc/self/schedstat").exists(), reason="CPU queue wait is read from Linux's /proc")
 def test_time_spent_waiting_for_a_cpu_is_measured_and_not_counted_as_late(tmp_path):
     """A snippet that must share its CPU with a busy process outside the run: late, and the wait says why."""
