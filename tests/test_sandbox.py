@@ -229,13 +229,25 @@ def _with_marker() -> list[int]:
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            with open(task / "children") as children:
-                kids = [int(kid) for kid in children.read().split()]
-            found.extend(kids)
-            todo.extend(kids)
+        kids = _children(todo.pop())
+        found.extend(kids)
+        todo.extend(kids)
     return found
+
+
+def _children(pid: int) -> list[int]:
+    """The children of every thread of ``pid``. A thread that ends meanwhile (the fork server's threads end
+    just after their runs) hands its children to another, so the threads are read again; a process gone has none."""
+    while True:
+        try:
+            return [
+                int(kid)
+                for task in Path(f"/proc/{pid}/task").iterdir()
+                for kid in (task / "children").read_text().split()
+            ]
+        except FileNotFoundError:
+            if not Path(f"/proc/{pid}").exists():
+                return []
 
 
 def _kill(pids: list[int]) -> None:
