@@ -4,13 +4,13 @@
     python benchmarks/lighthouse.py --site site --rounds 1 --pages gather/ ""
 
 The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
-replay adds taken out: its script tag and file, its part of ``snippets.css``, and the data attributes it
-reads. Both are served gzipped, as GitHub Pages serves them, under the path of ``site_url``, from
-127.0.0.1. Lighthouse is the pinned version from npm (installed once into ``.cache/lighthouse``), driving
-the browser the tests find (``tests/browsers.py``: Debian's Chromium, ``CHROME_PATH`` ...) with their
-flags, so nothing leaves the machine. Rounds alternate with and without, so a change in the machine's load
-falls on both. It prints the median score and metrics per page and variant, and exits 1 if the replay
-lowers a page's median score.
+replay adds taken out: its script tag, its file and its part of ``snippets.css`` (it reads the times the
+page shows). Both are served gzipped, as GitHub Pages serves them, under the path of
+``site_url``, from 127.0.0.1. Lighthouse is the pinned version from npm (installed once into
+``.cache/lighthouse``), driving the browser the tests find (``tests/browsers.py``: Debian's Chromium,
+``CHROME_PATH`` ...) with their flags, so nothing leaves the machine. Rounds alternate with and without, so
+a change in the machine's load falls on both. It prints the median score and metrics per page and variant,
+and exits 1 if the replay lowers a page's median score.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import argparse
 import gzip
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -33,7 +32,7 @@ INSTALL = ROOT / ".cache" / "lighthouse"
 sys.path.insert(0, str(ROOT / "tests"))
 import browsers  # noqa: E402
 from site_server import SiteHandler, serve  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
-from test_replay import SCRIPT_TAG, STYLE  # noqa: E402
+from test_replay import STYLE, without_replay  # noqa: E402
 
 CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
 METRICS = {
@@ -43,9 +42,6 @@ METRICS = {
     "cumulative-layout-shift": "CLS",
     "speed-index": "SI ms",
 }
-# What the replay adds to a built site: its deferred script on every page, its part of the stylesheet, and
-# the attributes its script reads (found as tests/test_replay.py finds them).
-REPLAY_DATA = re.compile(r' data-(?:t|from|to|span|x0|x1)="[^"]*"')
 
 
 class GzipHandler(SiteHandler):
@@ -78,11 +74,11 @@ class _Body:
         pass
 
 
-def without_replay(site: Path, into: Path) -> None:
+def site_without_replay(site: Path, into: Path) -> None:
+    """A copy of ``site`` with what the replay adds taken out, as tests/test_replay.py takes it out."""
     shutil.copytree(site, into)
     for page in into.rglob("*.html"):
-        html = page.read_text(encoding="utf-8")
-        page.write_text(REPLAY_DATA.sub("", re.sub(r"\s*" + SCRIPT_TAG.pattern, "", html)), encoding="utf-8")
+        page.write_text(without_replay(page.read_text(encoding="utf-8")), encoding="utf-8")
     stylesheet = into / "stylesheets" / "snippets.css"
     stylesheet.write_text(STYLE.sub("", stylesheet.read_text(encoding="utf-8")), encoding="utf-8")
     (into / "javascripts" / "replay.js").unlink()
@@ -126,7 +122,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)],
                            cwd=ROOT, check=True)  # fmt: skip
         plain = Path(folder) / "without"
-        without_replay(site, plain)
+        site_without_replay(site, plain)
         pages = args.pages
         if pages is None:
             pages = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html"))

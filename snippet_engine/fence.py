@@ -240,12 +240,12 @@ def _expected(snippet: Path) -> Expected:
 def _output_html(
     name: str, variant: Variant, caption: str | None, *, timeline: bool = True, checked: bool = True
 ) -> str:
-    rows = []
+    rows = []  # the ▶ Replay (docs/javascripts/replay.js) reads each line's time from its .snippet-time
     for line in variant.lines:
         stream = " snippet-stderr" if line.stream == "err" else ""
         label = '<span class="snippet-sr">standard error: </span>' if line.stream == "err" else ""
         rows.append(
-            f'<span class="snippet-line{stream}" data-t="{line.time:.2f}">'
+            f'<span class="snippet-line{stream}">'
             f'<span class="snippet-time">{line.time:5.2f} s</span> '
             f"{label}{html.escape(line.text)}</span>"
         )

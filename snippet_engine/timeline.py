@@ -101,8 +101,7 @@ def svg(variant: Variant, *, key: str = "timeline") -> str:
     title, desc = _words(variant, tasks, hidden, end)
     return (
         f'<svg class="tl" xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH} {_n(height)}" '
-        f'width="100%" aria-labelledby="{ident}-title {ident}-desc" font-size="{SMALL_SIZE}" '
-        f'data-span="{span:g}" data-x0="{X0}" data-x1="{X1}">\n'
+        f'width="100%" aria-labelledby="{ident}-title {ident}-desc" font-size="{SMALL_SIZE}">\n'
         f'<title id="{ident}-title">{escape(title)}</title>\n'
         f'<desc id="{ident}-desc">{escape(desc)}</desc>\n'
         f'<defs><pattern id="{ident}-hatch" patternUnits="userSpaceOnUse" width="5" height="5" '
@@ -130,8 +129,7 @@ def _row(task: TaskRecord, y: float, x, ident: str, end: float) -> str:
     text_width = (len(text) + len(suffix)) * LABEL_SIZE * CHAR
     label_x = max(X0, min(x0, X1 - text_width))
     parts = [
-        f'<g class="tl-task tl-{kind}" data-from="{task.created:.2f}"'
-        + (f' data-to="{task.finished:.2f}">' if how is not None and task.finished is not None else ">"),
+        f'<g class="tl-task tl-{kind}">',
         f"<title>{escape(_task_words(task, full=True))}</title>",
         f'<rect class="tl-track" x="{X0}" y="{_n(mid - 1)}" width="{X1 - X0}" height="2"/>',
         f'<text class="tl-label" x="{_n(label_x)}" y="{_n(y + 12)}" font-size="{LABEL_SIZE}">{escape(text)}'
@@ -160,6 +158,7 @@ def _row(task: TaskRecord, y: float, x, ident: str, end: float) -> str:
 def _mark(cx: float, cy: float, when: float, stream: str, texts: list[str]) -> str:
     shown = texts[:5] + ([f"… {len(texts) - 5} more"] if len(texts) > 5 else [])
     where = " to standard error" if stream == "err" else ""
+    # The time comes first: the ▶ Replay reads it (docs/javascripts/replay.js).
     tip = f"{when:.2f} s, {len(texts)} line{'s' * (len(texts) != 1)}{where}: " + "; ".join(
         t.strip() or "(empty)" for t in shown
     )
@@ -175,7 +174,7 @@ def _mark(cx: float, cy: float, when: float, stream: str, texts: list[str]) -> s
             + (' text-anchor="end"' if cx > X1 - 24 else "")
             + f">{TIMES}{len(texts)}</text>"
         )
-    return f'<g class="tl-print tl-{stream}" data-t="{when:.2f}"><title>{escape(tip)}</title>{shape}{count}</g>'
+    return f'<g class="tl-print tl-{stream}"><title>{escape(tip)}</title>{shape}{count}</g>'
 
 
 def _axis(end: float) -> tuple[float, float]:
@@ -272,6 +271,8 @@ def _words(variant: Variant, tasks: list[TaskRecord], hidden: int, end: float) -
 
 
 def _task_words(task: TaskRecord, *, full: bool = False) -> str:
+    """A task in words. The ▶ Replay (docs/javascripts/replay.js) reads the task's times from the end of
+    its ``<title>``: keep them last, before only how it ended (tests/test_replay.py checks every page)."""
     finished = "" if task.finished is None else _t(task.finished)
     if task.finished == task.created:
         text = f"{label(task)} at {_t(task.created)} s"

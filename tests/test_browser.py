@@ -362,7 +362,7 @@ def _axe_results(page: Page) -> AxeResults:
 # take no room (the stylesheet keeps it for them). Here they come before it, so it is not a layout shift that
 # tells: what moves when they are taken out, and what each overlaps.
 REPLAYABLE = """() => Array.from(document.querySelectorAll("div.snippet-output"))
-  .filter((output) => output.querySelector(".snippet-line[data-t], svg.tl[data-span]"))"""
+  .filter((output) => output.querySelector(".snippet-line .snippet-time, svg.tl"))"""
 ALL_CONTROLS = f"""() => ({REPLAYABLE})().length === document.querySelectorAll(".snippet-replay").length"""
 _MOVED = """() => {
   const controls = Array.from(document.querySelectorAll(".snippet-replay"))

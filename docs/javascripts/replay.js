@@ -1,18 +1,24 @@
 /* Replay: a ▶ control on every snippet output that shows its lines again at their recorded times
    (½×, 1× or 2×) and sweeps a cursor over the timeline beneath, filling each task's bar as it runs.
 
-   It reads only what the build puts in the page (snippet_engine/fence.py and timeline.py): data-t on
-   each output line and printed-line mark, data-from and data-to on each task, data-span, data-x0 and
-   data-x1 on the timeline. No request, no dependency. Its look, and the room its control takes, are
-   in stylesheets/snippets.css, so the control comes after the first paint (mkdocs.yml loads this
-   deferred) and moves nothing. New lines are read out politely (aria-live); with
-   prefers-reduced-motion a press shows everything at once. On load it only adds the controls (one
-   listener for them all); a block's data is read at its first press. */
+   It reads only what the page already shows (snippet_engine/fence.py and timeline.py write it): each
+   output line's time (.snippet-time, " 1.00 s"), each task's times at the end of its <title>
+   ("... 0.50–1.00 s", "... at 1.00 s" or "... from 0.50 s", then how it ended if not done), each
+   printed-line mark's time at the start of its <title>, and the axis (its line, its last tick
+   "3.0 s"). So a page carries nothing for it but one deferred <script> tag. No request, no
+   dependency. Its look, and the room its control takes, are in stylesheets/snippets.css, so the
+   control comes after the first paint (mkdocs.yml loads this deferred) and moves nothing. New lines
+   are read out politely (aria-live); with prefers-reduced-motion a press shows everything at once.
+   On load it only adds the controls (one listener for them all); a block's times are read at its
+   first press. */
 (function () {
   "use strict"
   var motion = matchMedia("(prefers-reduced-motion: reduce)")
   var replays = new WeakMap()  // output block -> its replay, made at the first press
-  var num = function (node, key) { return parseFloat(node.getAttribute("data-" + key)) }
+  var seconds = function (node) { return parseFloat(node.textContent) }  // " 1.00 s", "1.00 s, 2 lines: ..."
+  var TIME = "(0|\\d+\\.\\d\\d)"
+  var TASK = new RegExp(" (?:" + TIME + "\u2013" + TIME + "|at " + TIME + "|from " + TIME + ") s(, [a-z ]+)?$")
+  var TIMED = ".snippet-line .snippet-time, svg.tl"  // what can be replayed: lines with times, a timeline
   var control = document.createElement("div")
   control.className = "snippet-replay"
   control.innerHTML = '<button type="button"><span aria-hidden="true">\u25b6</span> Replay' +
@@ -22,7 +28,7 @@
 
   function addControl(block) {
     var pre = block.querySelector("pre")
-    if (!pre || block.querySelector(".snippet-replay") || !block.querySelector(".snippet-line[data-t], svg.tl[data-span]")) return
+    if (!pre || block.querySelector(".snippet-replay") || !block.querySelector(TIMED)) return
     var added = control.cloneNode(true)
     added.querySelector(".snippet-sr").textContent = " the output of snippets/" + block.getAttribute("data-snippet")
     pre.parentNode.insertBefore(added, pre)
@@ -31,18 +37,27 @@
 
   function Replay(block) {
     var pre = block.querySelector("pre"), code = pre.querySelector("code")
-    var lines = Array.from(code.querySelectorAll(".snippet-line[data-t]"))
-    var svg = block.querySelector("svg.tl[data-span]"), select = block.querySelector(".snippet-replay select")
-    var end = 0, span = 1, x0 = 0, x1 = 1, tasks = [], marks = [], cursor
-    lines.forEach(function (line) { end = Math.max(end, num(line, "t")) })
+    var lines = Array.from(code.querySelectorAll(".snippet-line")).filter(function (line) {
+      return line.querySelector(".snippet-time")
+    })
+    var times = lines.map(function (line) { return seconds(line.querySelector(".snippet-time")) })
+    var svg = block.querySelector("svg.tl"), select = block.querySelector(".snippet-replay select")
+    var end = Math.max.apply(null, [0].concat(times)), span = 1, x0 = 0, x1 = 1, tasks = [], marks = [], cursor
     if (svg) {
-      span = num(svg, "span"), x0 = num(svg, "x0"), x1 = num(svg, "x1")
-      svg.querySelectorAll(".tl-task[data-from]").forEach(function (g) {
-        var bar = g.querySelector(".tl-bar"), to = g.hasAttribute("data-to") ? num(g, "to") : null
-        tasks.push({g: g, bar: bar, width: parseFloat(bar.getAttribute("width")), from: num(g, "from"), to: to})
-        end = Math.max(end, num(g, "from"), to || 0)
+      var axis = svg.querySelector(".tl-axis-line"), ticks = svg.querySelectorAll(".tl-axis text")
+      x0 = parseFloat(axis.getAttribute("x1")), x1 = parseFloat(axis.getAttribute("x2"))
+      span = seconds(ticks[ticks.length - 1])
+      svg.querySelectorAll(".tl-task").forEach(function (g) {
+        var found = TASK.exec(g.querySelector("title").textContent), bar = g.querySelector(".tl-bar")
+        if (!found) return
+        var from = parseFloat(found[1] || found[3] || found[4])
+        var to = found[4] || found[5] === ", still running at exit" ? null : parseFloat(found[2] || found[3])
+        tasks.push({g: g, bar: bar, width: parseFloat(bar.getAttribute("width")), from: from, to: to})
+        end = Math.max(end, from, to || 0)
       })
-      svg.querySelectorAll(".tl-print[data-t]").forEach(function (g) { marks.push({g: g, t: num(g, "t")}) })
+      svg.querySelectorAll(".tl-print").forEach(function (g) {
+        marks.push({g: g, t: seconds(g.querySelector("title"))})
+      })
       cursor = document.createElementNS("http://www.w3.org/2000/svg", "line")
       cursor.setAttribute("class", "tl-cursor")
       cursor.setAttribute("y1", "0")
@@ -53,7 +68,7 @@
     var now = function () { return t0 + (performance.now() - w0) / 1000 * speed }
 
     function draw(t) {  // the output and the picture as they were t seconds into the run
-      for (; shown < lines.length && num(lines[shown], "t") <= t; shown++) {
+      for (; shown < lines.length && times[shown] <= t; shown++) {
         if (shown) code.appendChild(document.createTextNode("\n"))
         code.appendChild(lines[shown])
       }
