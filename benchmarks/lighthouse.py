@@ -1,6 +1,7 @@
 """Lighthouse performance of every page, with the replay and without it (a benchmark, not a test).
 
-    python benchmarks/lighthouse.py                       # build, then 3 alternating rounds per page
+    python benchmarks/lighthouse.py                       # build, then 5 alternating rounds per page
+    python benchmarks/lighthouse.py --control             # and "without" measured twice: what noise does
     python benchmarks/lighthouse.py --site site --rounds 1 --pages gather/ ""
 
 The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
@@ -10,7 +11,9 @@ page shows). Both are served gzipped, as GitHub Pages serves them, under the pat
 ``.cache/lighthouse``), driving the browser the tests find (``tests/browsers.py``: Debian's Chromium,
 ``CHROME_PATH`` ...) with their flags, so nothing leaves the machine. Rounds alternate with and without, so
 a change in the machine's load falls on both. It prints the median score and metrics per page and variant,
-and exits 1 if the replay lowers a page's median score.
+and the score difference of each round's pair with its 95 % confidence interval, per page and over all pages.
+It exits 1 if the replay lowers a page's score with 95 % confidence: one variant's score moves by several
+points from round to round, so a lower median of a few rounds alone is no drop.
 """
 
 from __future__ import annotations
@@ -107,11 +110,52 @@ def measure(binary: Path, url: str, chromium: str) -> dict[str, float]:
     return found
 
 
+# Two-sided 95 % points of Student's t, by degrees of freedom (a paired interval from a few rounds).
+_T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23, 12: 2.18,
+        15: 2.13, 20: 2.09, 30: 2.04}  # fmt: skip
+
+
+def interval(differences: list[float]) -> tuple[float, float]:
+    """The mean of paired differences and the half-width of its 95 % confidence interval (Student's t)."""
+    mean = statistics.fmean(differences)
+    if len(differences) < 2:
+        return mean, float("inf")
+    df = len(differences) - 1
+    t = _T95[max(k for k in _T95 if k <= df)] if df <= 30 else 1.96
+    return mean, t * statistics.stdev(differences) / len(differences) ** 0.5
+
+
+def compare(results: dict, pages: list[str], variant: str, baseline: str, columns: list[str]) -> list[str]:
+    """Prints each page's medians and the paired score difference; returns the pages ``variant`` lowers:
+    those whose difference is below 0 with 95 % confidence, so a point of noise from round to round is not
+    taken for a drop (the A/A control, ``--control``, shows how far noise alone goes)."""
+    lowered, pooled = [], []
+    print(f"{'page':24} {'variant':8} " + " ".join(f"{c:>9}" for c in columns) + "   score difference, 95 % CI")
+    for page in pages:
+        medians = {}
+        for name in (baseline, variant):
+            medians[name] = {c: statistics.median(run[c] for run in results[(page, name)]) for c in columns}
+        pairs = zip(results[(page, variant)], results[(page, baseline)], strict=True)
+        differences = [a["score"] - b["score"] for a, b in pairs]
+        pooled += differences
+        mean, half = interval(differences)
+        lower = mean + half < 0
+        for name in (baseline, variant):
+            row = f"{page or 'home':24} {name:8} " + " ".join(f"{medians[name][c]:9.3g}" for c in columns)
+            print(row + (f"   {mean:+.2f} ± {half:.2f}" + ("  LOWER" if lower else "") if name == variant else ""))
+        if lower:
+            lowered.append(page or "home")
+    mean, half = interval(pooled)
+    print(f"all pages, {variant} against {baseline}: {mean:+.2f} ± {half:.2f} points ({len(pooled)} pairs)")
+    return lowered
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, help="a built site (default: build one now)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pages", nargs="*", help='paths below the site, "" for home (default: every page)')
+    parser.add_argument("--control", action="store_true", help='also "again": without, measured a second time')
     args = parser.parse_args()
     chromium = browsers.find().path
     binary = lighthouse()
@@ -127,33 +171,28 @@ def main() -> None:
         if pages is None:
             pages = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html"))
             pages = ["" if p == "./" else p for p in pages]
-        servers = {name: serve(path, GzipHandler) for name, path in (("with", site), ("without", plain))}
+        variants = {"with": site, "without": plain, **({"again": plain} if args.control else {})}
+        servers = {name: serve(path, GzipHandler) for name, path in variants.items()}
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
             for page in pages:
-                order = ("with", "without") if round_ % 2 == 0 else ("without", "with")
+                order = list(variants) if round_ % 2 == 0 else list(reversed(variants))
                 for name in order:
                     found = measure(binary, servers[name][1] + page, chromium)
                     results.setdefault((page, name), []).append(found)
                     print(f"round {round_ + 1}: {page or 'home'} {name}: {found}", file=sys.stderr, flush=True)
         for server, _ in servers.values():
             server.shutdown()
-    dropped = []
     columns = ["score", *METRICS.values()]
     print(f"{LIGHTHOUSE}, medians of {args.rounds} round(s), gzipped, 127.0.0.1; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'page':24} {'variant':8} " + " ".join(f"{c:>9}" for c in columns))
-    for page in pages:
-        medians = {}
-        for name in ("without", "with"):
-            runs = results[(page, name)]
-            medians[name] = {c: statistics.median(run[c] for run in runs) for c in columns}
-            print(f"{page or 'home':24} {name:8} " + " ".join(f"{medians[name][c]:9.3g}" for c in columns))
-        if medians["with"]["score"] < medians["without"]["score"]:
-            dropped.append(page or "home")
-    if dropped:
-        print(f"the replay lowers the performance score of: {', '.join(dropped)}")
+    if args.control:
+        noise = compare(results, pages, "again", "without", columns)
+        print(f"noise alone, the same pages twice: {len(noise)} page(s) lower with 95 % confidence: {noise}\n")
+    lowered = compare(results, pages, "with", "without", columns)
+    if lowered:
+        print(f"the replay lowers the performance score of: {', '.join(lowered)}")
         sys.exit(1)
-    print("no page's performance score drops with the replay")
+    print("no page's performance score is lower with the replay (95 % confidence, paired rounds)")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ SCRIPT = ROOT / "docs/javascripts/replay.js"  # every page loads it deferred (mk
 STYLESHEET = ROOT / "docs/stylesheets/snippets.css"
 # Its look, and the room its control takes, in the stylesheet every page has before its first paint.
 STYLE = re.compile(r"/\* replay: begin\b.*?/\* replay: end \*/\n?", re.S)
-SCRIPT_TAG = re.compile(r'\s*<script src="(?:\.\./)*javascripts/replay\.js" defer></script>')
+SCRIPT_TAG = re.compile(r'\s*<script src="[^"]*javascripts/replay\.js" defer></script>')
 # What the replay reads in a page (fence.py and timeline.py write it for the reader, replay.js reads it back):
 LINE_TIME = re.compile(r'<span class="snippet-time">\s*\d+\.\d\d s</span>')  # each output line's
 TIME = r"(?:0|\d+\.\d\d)"
