@@ -1,19 +1,27 @@
-"""Zensical, the second builder: the same fence, as faithful and as strict as under MkDocs.
+"""Zensical, the second builder: the same fence, as faithful and as strict as under MkDocs, and search.
 
-Each test builds a small project of its own (``test_faithful.make_project``) with this virtual
-environment's ``zensical``, from the project's folder, as ``zensical build`` is run by hand.
-``snippet_engine/builder.py`` says how the fence tells the two builders apart.
+Each test builds a small project of its own (``test_faithful.make_project``, or this site's theme and
+overrides around two pages) with this virtual environment's ``zensical``, from the project's folder, as
+``zensical build`` is run by hand. ``snippet_engine/builder.py`` says how the fence tells the two builders
+apart; ``overrides/partials/search.html`` gives each builder its own search box.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.base import AxeResults
+from playwright.sync_api import Browser
+from site_server import serve
 from test_faithful import BAD, clean_env, fence_page, make_project, page_html
+
+from conftest import AXE_SCRIPT, ROOT, is_local
 
 pytestmark = pytest.mark.usefixtures("after_snippet_runs")  # builds of their own: after the suite's runs
 # Broken pages, and what the message about each says (the same cases as the MkDocs build's test).
@@ -68,3 +76,67 @@ def test_a_build_that_is_not_strict_shows_every_problem_in_a_box_and_says_it(tmp
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_html(tmp_path, "differs")
     assert "<script>alert" not in page_html(tmp_path, "differs")
     assert "snippet-error" not in page_html(tmp_path, "")
+
+
+# Two pages with this site's mkdocs.yml (less its nav), theme, overrides, stylesheets and scripts: what search
+# needs, and a page to find.
+SEARCH_PAGES = {
+    "index.md": "# Home\n\nA small site that Zensical builds, with this site's theme and overrides.\n",
+    "gather.md": "# Gather\n\n`asyncio.gather()` runs awaitables at once and collects their results.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("zensical-search")
+    for folder in ("overrides", "docs/stylesheets", "docs/javascripts"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "snippets").mkdir()
+    for name, text in SEARCH_PAGES.items():
+        (project / "docs" / name).write_text(text)
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(re.sub(r"^nav:\n(?:[ \t].*\n|\n)*", "", config, flags=re.M))
+    build = zensical_build(project)
+    assert build.returncode == 0, build.stdout
+    return project / "site"
+
+
+@pytest.mark.browser
+def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Path, browser: Browser) -> None:
+    """Zensical draws its own search dialog (in a shadow root): "/" opens it and focuses its box, typing lists
+    the page, with it open axe-core finds no violation, and the header's button opens it again."""
+    server, url = serve(zensical_site)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
+    context.add_init_script(AXE_SCRIPT)
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    context.route(lambda address: not is_local(address), lambda route: route.abort("blockedbyclient"))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
+    try:
+        with page.expect_response(lambda response: response.url.endswith("/search.json")):
+            page.goto(url)
+        page.keyboard.press("/")
+        box = page.locator("dialog[open] input[role=combobox]")
+        box.wait_for(timeout=10_000)
+        assert box.evaluate("(input) => input.matches(':focus')"), "'/' does not focus Zensical's search box"
+        page.keyboard.type("gather")
+        first = page.locator("dialog[open] ol[role=listbox] a[role=option]").first
+        first.wait_for(timeout=10_000)
+        assert urlsplit(first.get_attribute("href")).path == urlsplit(url).path + "gather/"
+        results = AxeResults(page.evaluate("() => axe.run(document, {resultTypes: ['violations']})"))
+        page.keyboard.press("Escape")
+        box.wait_for(state="detached")
+        # The header's search is Zensical's button, which opens the same dialog; not Material's box, which
+        # Zensical's script never reads (typing there did nothing).
+        assert page.locator("input.md-search__input").count() == 0, "Material's dead search box is in the header"
+        page.get_by_role("button", name=re.compile(r"^Search\b")).click()  # "Search Ctrl+K", its shortcut shown
+        box.wait_for(timeout=10_000)
+        assert not results.violations_count, results.generate_report()
+        assert not errors, errors
+        assert [address for address in requests if not is_local(address)] == []
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
