@@ -212,6 +212,14 @@ def test_main_deploys_a_fresh_strict_build_with_no_cache():
     assert deploy["environment"]["name"] == "github-pages"
 
 
+def test_main_builds_with_zensical_too_and_publishes_only_the_mkdocs_build():
+    """Both builders build the whole site, strictly, on main; the deploy takes MkDocs' (the default)."""
+    commands = runs("build")
+    zensical, mkdocs = commands.find(".venv/bin/zensical build && rm -rf site"), commands.find("mkdocs build --strict")
+    assert -1 < zensical < mkdocs, "no 'zensical build', then its site removed, before the published MkDocs build"
+    assert "strict: true" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")  # what makes Zensical's build strict
+
+
 def pinned_pythons(job: str) -> list[str]:
     (python,) = [step for step in steps(job) if uses(step) == "actions/setup-python"]
     return python["with"]["python-version"].split()
