@@ -117,6 +117,7 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
     try:
         with page.expect_response(lambda response: response.url.endswith("/search.json")):
             page.goto(url)
+        page.locator('dialog[aria-label="Search"]').wait_for(state="attached")  # Zensical's, closed: ready for "/"
         page.keyboard.press("/")
         box = page.locator("dialog[open] input[role=combobox]")
         box.wait_for(timeout=10_000)
