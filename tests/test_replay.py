@@ -333,11 +333,7 @@ def test_every_output_of_the_site_carries_what_the_replay_needs(built_site: Path
             )
             if '<line class="tl-axis-line" x1=' not in svg or not ticks or not re.fullmatch(r"[\d.]+ s", ticks[-1]):
                 problems.append(f"{where}: a timeline without its axis and last tick in seconds")
-            for (
-                kind,
-                pattern,
-            ) in (("task", TASK_TIMES), ("mark", MARK_TIME)):
-                group = "tl-task" if kind == "task" else "tl-print"
+            for kind, group, pattern in (("task", "tl-task", TASK_TIMES), ("mark", "tl-print", MARK_TIME)):
                 for title in re.findall(rf'<g class="{group}[^"]*">\s*<title>([^<]*)</title>', svg):
                     if not pattern.search(unescape(title)):
                         problems.append(f"{where}: a {kind} whose <title> does not give its times: {title}")
