@@ -7,6 +7,7 @@ each into a folder the run's workers share."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import re
@@ -251,14 +252,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # ---------------------------------------------------------------- serving the site
 
 
-@pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def served(site: Path) -> Iterator[str]:
+    """``site`` served as GitHub Pages serves it (``tests/site_server.py``), for the block: its address."""
     from site_server import serve  # here, not at the top: test_faithful copies this file into a project alone
 
-    server, url = serve(built_site)
-    yield url
-    server.shutdown()
-    server.server_close()
+    server, url = serve(site)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path) -> Iterator[str]:
+    with served(built_site) as url:
+        yield url
 
 
 # ---------------------------------------------------------------- the browser
@@ -288,14 +298,20 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
+def offline_context(browser: Browser, site_url: str) -> BrowserContext:
+    """A desktop-sized context for the site at ``site_url``: the clipboard allowed, axe-core in every page, and
+    no request leaving the machine (one that tries fails at once instead of hanging a test)."""
     origin = f"{urlsplit(site_url).scheme}://{urlsplit(site_url).netloc}"
     context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     context.add_init_script(AXE_SCRIPT)  # axe-core in every page, from the package: nothing is fetched
-    # Nothing leaves the machine, and a request that tries fails at once instead of hanging a test.
     context.route(lambda url: not is_local(url), lambda route: route.abort("blockedbyclient"))
+    return context
+
+
+@pytest.fixture(scope="module")
+def context(browser: Browser, site_url: str) -> Iterator[BrowserContext]:
+    context = offline_context(browser, site_url)
     yield context
     context.close()
 

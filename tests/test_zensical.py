@@ -8,6 +8,7 @@ apart; ``overrides/partials/search.html`` gives each builder its own search box.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -18,10 +19,10 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import Browser
-from site_server import serve
+from test_browser import Tab
 from test_faithful import BAD, clean_env, fence_page, make_project, page_html
 
-from conftest import AXE_SCRIPT, ROOT, is_local
+from conftest import ROOT, offline_context, served
 
 pytestmark = pytest.mark.usefixtures("after_snippet_runs")  # builds of their own: after the suite's runs
 # Broken pages, and what the message about each says (the same cases as the MkDocs build's test).
@@ -105,16 +106,9 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Path, browser: Browser) -> None:
     """Zensical draws its own search dialog (in a shadow root): "/" opens it and focuses its box, typing lists
     the page, with it open axe-core finds no violation, and the header's button opens it again."""
-    server, url = serve(zensical_site)
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, service_workers="block")
-    context.add_init_script(AXE_SCRIPT)
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
-    context.route(lambda address: not is_local(address), lambda route: route.abort("blockedbyclient"))
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(f"{error.name}: {error.message}"))
-    try:
+    with served(zensical_site) as url, contextlib.closing(offline_context(browser, url)) as context:
+        tab = Tab(context.new_page())  # what it asked for and complained about
+        page = tab.page
         with page.expect_response(lambda response: response.url.endswith("/search.json")):
             page.goto(url)
         page.locator('dialog[aria-label="Search"]').wait_for(state="attached")  # Zensical's, closed: ready for "/"
@@ -135,9 +129,4 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
         page.get_by_role("button", name=re.compile(r"^Search\b")).click()  # "Search Ctrl+K", its shortcut shown
         box.wait_for(timeout=10_000)
         assert not results.violations_count, results.generate_report()
-        assert not errors, errors
-        assert [address for address in requests if not is_local(address)] == []
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
+        assert not tab.problems(), "\n".join(tab.problems())
