@@ -49,10 +49,11 @@ def settings_in_key(settings: Settings) -> str:
     return json.dumps(fields, sort_keys=True, default=str)
 
 
-def key(snippet: Path, expected_file: Path, interpreter: Interpreter, settings: Settings) -> str:
+def key(snippet: Path, expected_file: Path, interpreter: Interpreter, settings: Settings, engine: str = "") -> str:
+    """``engine``: :func:`engine_version`, when the caller has it already (a batch looks once, not per run)."""
     digest = hashlib.sha256()
     for part in (
-        engine_version(),
+        engine or engine_version(),
         interpreter.executable,
         interpreter.version,
         settings_in_key(settings),

@@ -100,8 +100,9 @@ def parse(path: Path) -> Expected:
     expected = Expected(path)
     variant: Variant | None = None
     in_tasks = False
+    name = shown(path)  # once: messages name each line of it
     for number, raw in enumerate(lines, start=1):
-        where = f"{shown(path)}:{number}"
+        where = f"{name}:{number}"
         if raw.endswith("\r"):
             raise ExpectedFileError(f"{where}: the line ends with \\r (Windows line endings?); use \\n only")
         if raw.startswith("# ") and variant is None:
