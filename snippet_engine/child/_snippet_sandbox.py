@@ -56,7 +56,7 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _fresh_tmp(workdir: str) -> None:
-    """A private /tmp and /dev/shm for this run, with ``workdir`` (below /tmp, maybe) back in place, read-only.
+    """A private /tmp and /dev/shm for this run, with ``workdir`` (in /dev/shm, maybe) back in place, read-only.
 
     So are the folders the sandbox showed below /tmp (the checkout, the engine, a virtual environment,
     when a clone lies there): a run sees the same machine as the fork server, less its /tmp.
