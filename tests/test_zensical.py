@@ -102,6 +102,11 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project / "site"
 
 
+# No transition or animation running, in the page or any shadow root (which document.getAnimations() leaves out).
+SETTLED = """() => [document, ...[...document.querySelectorAll('*')].flatMap((e) => e.shadowRoot ? [e.shadowRoot] : [])]
+    .every((root) => root.getAnimations().every((animation) => animation.playState !== 'running'))"""
+
+
 @pytest.mark.browser
 def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Path, browser: Browser) -> None:
     """Zensical draws its own search dialog (in a shadow root): "/" opens it and focuses its box, typing lists
@@ -120,6 +125,9 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
         first = page.locator("dialog[open] ol[role=listbox] a[role=option]").first
         first.wait_for(timeout=10_000)
         assert urlsplit(first.get_attribute("href")).path == urlsplit(url).path + "gather/"
+        # As the reader sees it, not half faded in: while the dialog's opening transition ran, axe-core saw its
+        # "1 result" at #797979 (4.35:1) instead of its colour, rgba(0, 0, 0, 0.54) on white (4.6:1): 3 of 20 runs.
+        page.wait_for_function(SETTLED, timeout=10_000)
         results = AxeResults(page.evaluate("() => axe.run(document, {resultTypes: ['violations']})"))
         page.keyboard.press("Escape")
         box.wait_for(state="detached")
@@ -128,5 +136,21 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
         assert page.locator("input.md-search__input").count() == 0, "Material's dead search box is in the header"
         page.get_by_role("button", name=re.compile(r"^Search\b")).click()  # "Search Ctrl+K", its shortcut shown
         box.wait_for(timeout=10_000)
-        assert not results.violations_count, results.generate_report()
+        assert not results.violations_count, axe_report(results)
         assert not tab.problems(), "\n".join(tab.problems())
+
+
+def axe_report(results: AxeResults) -> str:
+    """axe-core's violations, each node named by its selector, through shadow roots too ("host >>> inner"):
+    ``AxeResults.generate_report`` fails on such a node's target, a list within the list."""
+    lines = []
+    for violation in results.response["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            target = " | ".join(" >>> ".join(part) if isinstance(part, list) else part for part in node["target"])
+            lines.append(f"  {target}: {node['html'][:300]}")
+            lines += [
+                f"    * {check['message']}"
+                for check in node.get("any", []) + node.get("all", []) + node.get("none", [])
+            ]
+    return "\n".join(lines)
