@@ -180,13 +180,22 @@ def snippet_outcomes() -> dict[tuple[str, str], Outcome]:
     return _batch.outcomes
 
 
+# Which builder makes the site the browser tests read: MkDocs, the default, or Zensical (issue 18's
+# parity check: `SITE_BUILDER=zensical python -m pytest tests/test_browser.py tests/test_replay.py`).
+BUILDERS = ("mkdocs", "zensical")
+BUILDER = os.environ.get("SITE_BUILDER", "mkdocs")
+
+
 @pytest.fixture(scope="session")
 def built_site(snippet_outcomes, tmp_path_factory, pytestconfig) -> Path:
     """The site, built strictly after the snippet runs (so it takes them from the cache), once per run."""
+    if BUILDER not in BUILDERS:
+        pytest.fail(f"SITE_BUILDER={BUILDER}: the site is built by {' or '.join(BUILDERS)}", pytrace=False)
+    build = build_site if BUILDER == "mkdocs" else zensical_site
     shared = _shared(pytestconfig)
     if shared is None:
         site = tmp_path_factory.mktemp("site")
-        build_site(site)
+        build(site)
         return site
     site, built, failed = shared / "site", shared / "site.built", shared / "site.failed"
     with FileLock(shared / "site.lock"):  # the first worker to need it builds it; the others wait for it
@@ -194,7 +203,7 @@ def built_site(snippet_outcomes, tmp_path_factory, pytestconfig) -> Path:
             pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
         if not built.exists():
             try:
-                build_site(site)
+                build(site)
             except pytest.fail.Exception as error:
                 failed.write_text(str(error), encoding="utf-8")
                 raise
@@ -211,6 +220,29 @@ def build_site(site: Path, project: Path = ROOT, env: dict[str, str] | None = No
     if build.returncode:
         pytest.fail(f"mkdocs build --strict failed:\n{warnings_of(build.stderr)}", pytrace=False)
     return build
+
+
+def zensical_site(site: Path) -> None:
+    """``zensical build`` of a copy of this project into ``site``, from the suite's cached runs.
+
+    Zensical writes ``site/`` in the project and has no ``--site-dir``: the copy keeps the checkout's
+    own ``site/`` as it was. It is strict through ``strict: true`` in ``mkdocs.yml``.
+    """
+    project = Path(tempfile.mkdtemp(prefix="zensical-", dir=site.parent))
+    for name in ("docs", "snippets", "overrides"):
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("mkdocs.yml", "pyproject.toml"):
+        shutil.copy(ROOT / name, project / name)
+    env = {**os.environ, "SNIPPET_PROJECT_ROOT": str(project), "SNIPPET_CACHE_DIR": str(settings().cache_dir)}
+    build = subprocess.run(
+        [sys.executable, "-m", "zensical", "build"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600,
+    )  # fmt: skip
+    if build.returncode:
+        pytest.fail(f"zensical build failed:\n{build.stdout[-4000:]}", pytrace=False)
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.move(project / "site", site)
+    shutil.rmtree(project, ignore_errors=True)
 
 
 _LEVEL = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
