@@ -40,7 +40,7 @@ def _in_memory() -> str | None:
     """Where runs' folders go: in memory (Linux's ``/dev/shm``) when it can take them, else the usual place.
 
     Each run makes a folder and a file, and the server removes them: on a disk (ext4 /tmp) that cost
-    a fifth of a run's CPU (``benchmarks/run_cost.py``: 24.6 ms a run in /tmp, 20.0 in /dev/shm). A
+    a fifth of a run's CPU (``benchmarks/run_cost.py``: 24-25 ms a run in /tmp, 17-20 in /dev/shm). A
     run still sees its folder read-only where it was: ``_snippet_sandbox.py`` puts it back over the
     run's own empty /dev/shm, as it does below /tmp.
     """

@@ -191,7 +191,7 @@ def built_site(snippet_outcomes, tmp_path_factory, pytestconfig) -> Path:
     """The site, built strictly after the snippet runs (so it takes them from the cache), once per run."""
     if BUILDER not in BUILDERS:
         pytest.fail(f"SITE_BUILDER={BUILDER}: the site is built by {' or '.join(BUILDERS)}", pytrace=False)
-    build = build_site if BUILDER == "mkdocs" else zensical_site
+    build = build_site if BUILDER == "mkdocs" else build_site_with_zensical
     shared = _shared(pytestconfig)
     if shared is None:
         site = tmp_path_factory.mktemp("site")
@@ -222,7 +222,7 @@ def build_site(site: Path, project: Path = ROOT, env: dict[str, str] | None = No
     return build
 
 
-def zensical_site(site: Path) -> None:
+def build_site_with_zensical(site: Path) -> None:
     """``zensical build`` of a copy of this project into ``site``, from the suite's cached runs.
 
     Zensical writes ``site/`` in the project and has no ``--site-dir``: the copy keeps the checkout's
