@@ -222,6 +222,14 @@ def build_site(site: Path, project: Path = ROOT, env: dict[str, str] | None = No
     return build
 
 
+def build_with_zensical(project: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``zensical build`` in ``project`` (it writes ``site/`` there: it has no --site-dir); its log in stdout."""
+    return subprocess.run(
+        [sys.executable, "-m", "zensical", "build"],
+        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
 def build_site_with_zensical(site: Path) -> None:
     """``zensical build`` of a copy of this project into ``site``, from the suite's cached runs.
 
@@ -234,10 +242,7 @@ def build_site_with_zensical(site: Path) -> None:
     for name in ("mkdocs.yml", "pyproject.toml"):
         shutil.copy(ROOT / name, project / name)
     env = {**os.environ, "SNIPPET_PROJECT_ROOT": str(project), "SNIPPET_CACHE_DIR": str(settings().cache_dir)}
-    build = subprocess.run(
-        [sys.executable, "-m", "zensical", "build"],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600,
-    )  # fmt: skip
+    build = build_with_zensical(project, env, timeout=600)
     if build.returncode:
         pytest.fail(f"zensical build failed:\n{build.stdout[-4000:]}", pytrace=False)
     shutil.rmtree(site, ignore_errors=True)

@@ -20,7 +20,7 @@ import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from test_browser import ALL_CONTROLS, COPY_BUTTON, REPLAYABLE, SOURCES, Tab
+from test_browser import ALL_CONTROLS, COPY_BUTTON, REPLAYABLE, SOURCES, Tab, axe_report
 
 from conftest import ROOT
 from snippet_engine.config import settings
@@ -279,7 +279,7 @@ def test_the_keyboard_reaches_it_screen_readers_hear_it_and_axe_finds_nothing_du
     assert checked["before"], "the replay was over before axe-core started: it checked no replay"
     assert checked["after"], f"the replay went on while axe-core ({checked['took']:.0f} ms) checked it"
     results = AxeResults(checked["results"])
-    assert not results.violations_count, results.generate_report()
+    assert not results.violations_count, axe_report(results)
     assert not replay.tab.problems(), "\n".join(replay.tab.problems())
 
 

@@ -12,17 +12,16 @@ import contextlib
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import Browser
-from test_browser import Tab
+from test_browser import Tab, axe_report
 from test_faithful import BAD, clean_env, fence_page, make_project, page_html
 
-from conftest import ROOT, offline_context, served
+from conftest import ROOT, build_with_zensical, offline_context, served
 
 pytestmark = pytest.mark.usefixtures("after_snippet_runs")  # builds of their own: after the suite's runs
 # Broken pages, and what the message about each says (the same cases as the MkDocs build's test).
@@ -36,11 +35,8 @@ BROKEN = {
 
 
 def zensical_build(project: Path) -> subprocess.CompletedProcess:
-    """``zensical build`` in ``project`` (it writes ``site/`` there: it has no --site-dir); its log in stdout."""
-    return subprocess.run(
-        [sys.executable, "-m", "zensical", "build"],
-        cwd=project, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120,
-    )  # fmt: skip
+    """``zensical build`` in ``project``, with none of this process's project, cache or version settings."""
+    return build_with_zensical(project, clean_env(), timeout=120)
 
 
 def broken_project(directory: Path, *, strict: bool) -> Path:
@@ -138,19 +134,3 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
         box.wait_for(timeout=10_000)
         assert not results.violations_count, axe_report(results)
         assert not tab.problems(), "\n".join(tab.problems())
-
-
-def axe_report(results: AxeResults) -> str:
-    """axe-core's violations, each node named by its selector, through shadow roots too ("host >>> inner"):
-    ``AxeResults.generate_report`` fails on such a node's target, a list within the list."""
-    lines = []
-    for violation in results.response["violations"]:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            target = " | ".join(" >>> ".join(part) if isinstance(part, list) else part for part in node["target"])
-            lines.append(f"  {target}: {node['html'][:300]}")
-            lines += [
-                f"    * {check['message']}"
-                for check in node.get("any", []) + node.get("all", []) + node.get("none", [])
-            ]
-    return "\n".join(lines)
