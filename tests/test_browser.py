@@ -36,7 +36,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_server import base_path
 
-from conftest import ROOT, is_local
+from conftest import BUILDER, ROOT, is_local
 from snippet_engine.config import discover, label, settings
 from snippet_engine.expected import parse, path_for
 from snippet_engine.forkserver import ForkServer
@@ -448,6 +448,52 @@ def test_page_in_light_and_dark(path: str, tabs: dict[str, Tab], site_url: str, 
     assert not problems, f"{url}:\n" + "\n".join(problems)
 
 
+@dataclass(frozen=True)
+class SearchUI:
+    """Where a builder's search is, for the keyboard: CSS selectors (Playwright's reach into shadow roots) and
+    scripts that give the results' addresses, in the order listed, and the one the keyboard has chosen."""
+
+    opener: str  # what Tab from the top reaches: the box itself, or a button that opens it
+    box: str
+    results: str
+    listed: str
+    chosen: str
+    to_first: tuple[str, ...]  # the keys that take the box to the first result
+
+
+# Every element matching a selector, in the document and in every shadow root within it.
+_DEEP = """(selector) => { const found = []
+  const visit = (root) => { found.push(...root.querySelectorAll(selector))
+    root.querySelectorAll("*").forEach((element) => element.shadowRoot && visit(element.shadowRoot)) }
+  visit(document); return found }"""
+_MATERIAL_RESULTS = ".md-search-result__list > .md-search-result__item > a.md-search-result__link"
+_ZENSICAL_BOX, _ZENSICAL_RESULTS = "dialog[open] input[role=combobox]", "dialog[open] ol[role=listbox] a[role=option]"
+SEARCHES_BY_BUILDER = {
+    # Material: a box in the header; ArrowDown moves the focus to the first result's link.
+    "mkdocs": SearchUI(
+        opener="input.md-search__input",
+        box="input.md-search__input",
+        results=_MATERIAL_RESULTS,
+        listed=f"() => Array.from(document.querySelectorAll({_MATERIAL_RESULTS!r}), (a) => a.href)",
+        chosen="() => document.activeElement.matches('a.md-search-result__link') && document.activeElement.href",
+        to_first=("ArrowDown",),
+    ),
+    # Zensical: a button that opens its own dialog (in a shadow root); the box keeps the focus and names the
+    # chosen result in aria-activedescendant, as a combobox does for a screen reader.
+    "zensical": SearchUI(
+        opener="button.md-search__button",
+        box=_ZENSICAL_BOX,
+        results=_ZENSICAL_RESULTS,
+        listed=f"() => ({_DEEP})({_ZENSICAL_RESULTS!r}).map((a) => a.href)",
+        chosen=f"""() => {{ const box = ({_DEEP})({_ZENSICAL_BOX!r})[0]
+          const chosen = box && box.getRootNode().getElementById(box.getAttribute("aria-activedescendant"))
+          return chosen ? chosen.href : null }}""",
+        to_first=(),
+    ),
+}
+SEARCH = SEARCHES_BY_BUILDER.get(BUILDER, SEARCHES_BY_BUILDER["mkdocs"])  # another name fails the session
+
+
 def test_keyboard_reaches_content_and_search(tabs: dict[str, Tab], site_url: str) -> None:
     """From the home page (the keys are the theme's, the same on every page)."""
     tab = tabs["light"]
@@ -474,24 +520,33 @@ def test_keyboard_reaches_content_and_search(tabs: dict[str, Tab], site_url: str
     page.goto(site_url)
     for _ in range(10):
         page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement.matches('input.md-search__input')"):
+        if page.locator(SEARCH.opener).evaluate("(e) => e.matches(':focus')"):
             break
     else:
-        pytest.fail("ten presses of Tab from the top do not reach the search box")
+        pytest.fail(f"ten presses of Tab from the top do not reach {SEARCH.opener}")
+    box = page.locator(SEARCH.box)
+    if SEARCH.opener != SEARCH.box:
+        page.keyboard.press("Enter")
+        box.wait_for(timeout=10_000)
+        assert box.evaluate("(e) => e.matches(':focus')"), f"Enter on {SEARCH.opener} does not focus the search box"
+        page.keyboard.press("Escape")
+        box.wait_for(state="detached")
 
-    # ... and by its shortcut, "/": type, go down to the first result, open it.
+    # ... and by its shortcut, "/": type, go to the first result, open it.
     page.evaluate("() => document.activeElement.blur()")
     page.keyboard.press("/")
-    assert page.evaluate("() => document.activeElement.matches('input.md-search__input')"), "'/' does not focus search"
+    box.wait_for(timeout=10_000)
+    assert box.evaluate("(e) => e.matches(':focus')"), "'/' does not focus search"
     page.keyboard.type("asyncio")
-    page.locator(".md-search-result__item").first.wait_for()
-    page.keyboard.press("ArrowDown")
-    result = page.evaluate(
-        "() => document.activeElement.matches('a.md-search-result__link') && document.activeElement.href"
-    )
-    assert result, "ArrowDown from the search box does not reach the first result"
+    page.locator(SEARCH.results).first.wait_for()
+    first = page.evaluate(SEARCH.listed)[0]
+    for key in SEARCH.to_first:
+        page.keyboard.press(key)
+    chosen = page.evaluate(SEARCH.chosen)
+    keys = " then ".join(SEARCH.to_first) or "no key"
+    assert chosen == first, f"{keys} from the search box chooses {chosen}, not the first result, {first}"
     page.keyboard.press("Enter")
-    page.wait_for_url(result)
+    page.wait_for_url(first)
     assert not tab.problems(), "\n".join(tab.problems())
 
 
@@ -511,8 +566,7 @@ SEARCHES = {
     "KeyboardInterrupt": "shutdown/",
 }
 # Each listed page's address, without search's "?h=" highlight and "#section".
-_FIRST_RESULTS = """() => Array.from(document.querySelectorAll(
-  ".md-search-result__list > .md-search-result__item > a.md-search-result__link"), (a) => a.origin + a.pathname)
+_FIRST_RESULTS = f"""() => ({SEARCH.listed})().map((href) => href.split(/[?#]/)[0])
   .filter((href) => !href.endsWith("/review/"))"""
 
 
@@ -522,13 +576,14 @@ def search_box(_tabs: dict[str, Tab], site_url: str) -> Page:
     page = _tabs["light"].page
     page.goto(site_url)
     page.keyboard.press("/")
+    page.locator(SEARCH.box).wait_for(timeout=10_000)
     return page
 
 
 @pytest.mark.parametrize(("query", "expected"), SEARCHES.items(), ids=list(SEARCHES))
 def test_search_finds_each_new_chapter_by_its_main_api(search_box: Page, site_url: str, query: str, expected: str):
     page = search_box
-    box = page.locator("input.md-search__input")
+    box = page.locator(SEARCH.box)
     box.focus()
     box.fill("")  # no results: what is listed next is this query's
     page.wait_for_function(f"() => ({_FIRST_RESULTS})().length === 0")
