@@ -67,7 +67,10 @@ def _installation(executable: str) -> list[str]:
     """The folders an interpreter needs that a private /tmp could hide: its environment's and its own."""
     path = Path(executable).absolute()
     folders = [path.parent.parent, path.resolve().parent.parent]  # a venv's root, the real installation
-    return [str(folder) for folder in folders if folder.is_relative_to("/tmp")]
+    # Each as what it really is: bwrap cannot bind onto a symbolic link (a checkout's `.venv` linked to another
+    # one); the link itself comes with the folder it lies in, and leads to what is bound here, or to / (read-only).
+    real = [folder.resolve() for folder in folders]
+    return [str(folder) for folder in real if folder.is_relative_to("/tmp")]
 
 
 @functools.cache

@@ -622,3 +622,23 @@ def test_the_engine_and_the_interpreter_stay_visible_when_they_lie_below_tmp(tmp
     if sandbox.enabled():
         done = subprocess.run([*argv[:-3], str(venv_python), "-c", "print('ran')"], capture_output=True, text=True)
         assert done.stdout == "ran\n", done.stderr
+
+
+def test_a_checkout_whose_venv_is_a_symbolic_link_runs_its_interpreter(tmp_path):
+    """``ln -s ../other/.venv .venv`` in a checkout below /tmp: bwrap cannot bind onto a symbolic link (every
+    run failed, "Can't bind mount ... No such file or directory"); the link is seen through the checkout."""
+    real = tmp_path / "shared-venv" / "bin" / "python"
+    real.parent.mkdir(parents=True)
+    real.symlink_to(os.path.realpath(sys.executable))
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / ".venv").symlink_to(real.parent.parent)
+    linked = checkout / ".venv" / "bin" / "python"
+    argv = sandbox.command([str(linked), "-c", "print('ran')"], chdir="/", read_only=(str(checkout),))
+    binds = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--ro-bind"}
+    assert str(checkout / ".venv") not in binds, "a symbolic link is bound"
+    assert str(real.parent.parent) in binds  # what it points to, below /tmp too
+    if not sandbox.enabled():
+        pytest.skip("no sandbox here")
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert done.stdout == "ran\n", done.stderr
