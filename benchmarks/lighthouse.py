@@ -3,6 +3,7 @@
     python benchmarks/lighthouse.py                       # build, then 5 alternating rounds per page
     python benchmarks/lighthouse.py --control             # and "without" measured twice: what noise does
     python benchmarks/lighthouse.py --site site --rounds 1 --pages gather/ ""
+    python benchmarks/lighthouse.py --builders            # Zensical's build against MkDocs', both with it
 
 The site is built once (``mkdocs build --strict``); the copy "without" is the same build with what the
 replay adds taken out: its script tag, its file and its part of ``snippets.css`` (it reads the times the
@@ -14,6 +15,10 @@ a change in the machine's load falls on both. It prints the median score and met
 and the score difference of each round's pair with its confidence interval, per page and over all pages.
 It exits 1 if the replay lowers a page's score with 95 % confidence for all the pages together: one
 variant's score moves by several points from round to round, so a lower median of a few rounds is no drop.
+
+``--builders`` measures the two builders instead (issue 18): MkDocs' build as above, and ``zensical build``
+of a copy of the project (``tests/conftest.py``'s, from the same cache), each as it is published, replay
+and all. It prints the same table, Zensical against MkDocs, and exits 1 if Zensical's build lowers a page.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import browsers  # noqa: E402
 from site_server import SiteHandler, serve  # noqa: E402 (the browser the tests use, and their flags: nothing leaves the machine)
 from test_replay import STYLE, without_replay  # noqa: E402
+
+from conftest import build_site_with_zensical  # noqa: E402 (the suite's Zensical build of a copy of the project)
 
 CHROME_FLAGS = ["--headless=new", *browsers.LAUNCH_ARGS]
 METRICS = {
@@ -172,6 +179,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pages", nargs="*", help='paths below the site, "" for home (default: every page)')
     parser.add_argument("--control", action="store_true", help='also "again": without, measured a second time')
+    parser.add_argument("--builders", action="store_true", help="Zensical's build against MkDocs', not the replay")
     args = parser.parse_args()
     chromium = browsers.find().path
     binary = lighthouse()
@@ -181,13 +189,16 @@ def main() -> None:
             site = Path(folder) / "with"
             subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)],
                            cwd=ROOT, check=True)  # fmt: skip
-        plain = Path(folder) / "without"
-        site_without_replay(site, plain)
+        if args.builders:
+            build_site_with_zensical(zensical := Path(folder) / "zensical")
+            variants = {"mkdocs": site, "zensical": zensical}
+        else:
+            site_without_replay(site, plain := Path(folder) / "without")
+            variants = {"with": site, "without": plain, **({"again": plain} if args.control else {})}
         pages = args.pages
         if pages is None:
             pages = sorted(p.parent.relative_to(site).as_posix() + "/" for p in site.rglob("index.html"))
             pages = ["" if p == "./" else p for p in pages]
-        variants = {"with": site, "without": plain, **({"again": plain} if args.control else {})}
         servers = {name: serve(path, GzipHandler) for name, path in variants.items()}
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_ in range(args.rounds):
@@ -201,6 +212,10 @@ def main() -> None:
             server.shutdown()
     columns = ["score", *METRICS.values()]
     print(f"{LIGHTHOUSE}, medians of {args.rounds} round(s), gzipped, 127.0.0.1; load average {os.getloadavg()[0]:.1f}")
+    if args.builders:
+        lowered = compare(results, pages, "zensical", "mkdocs", columns)
+        print(f"Zensical's build lowers the performance score of: {', '.join(lowered) or 'no page'}")
+        sys.exit(1 if lowered else 0)
     if args.control:
         noise = compare(results, pages, "again", "without", columns)
         print(f"noise alone, the same pages twice: {len(noise)} page(s) lower: {noise}\n")
