@@ -107,6 +107,9 @@ def flakes(args: argparse.Namespace) -> int:
             if not ok:
                 failures = [line for line in output.splitlines() if re.search(r"\.out:\d+:|FAILED|Error", line)]
                 print("  " + "\n  ".join(failures[:12]))
+                kept = Path(tempfile.mkstemp(prefix=f"timing-round-{round_ + 1}-", suffix=".log")[1])
+                kept.write_text(output)  # the clone is gone: its whole output, to find out why
+                print(f"  the whole output: {kept}")
     print(f"{args.command}, {args.load}: {passed}/{args.rounds} passed; {min(times):.1f}-{max(times):.1f} s")
     return 0 if passed == args.rounds else 1
 
