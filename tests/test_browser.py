@@ -456,9 +456,12 @@ class SearchUI:
     opener: str  # what Tab from the top reaches: the box itself, or a button that opens it
     box: str
     results: str
-    listed: str
     chosen: str
     to_first: tuple[str, ...]  # the keys that take the box to the first result
+
+    @property
+    def listed(self) -> str:
+        return f"() => ({_DEEP})({self.results!r}).map((a) => a.href)"
 
 
 # Every element matching a selector, in the document and in every shadow root within it.
@@ -466,15 +469,13 @@ _DEEP = """(selector) => { const found = []
   const visit = (root) => { found.push(...root.querySelectorAll(selector))
     root.querySelectorAll("*").forEach((element) => element.shadowRoot && visit(element.shadowRoot)) }
   visit(document); return found }"""
-_MATERIAL_RESULTS = ".md-search-result__list > .md-search-result__item > a.md-search-result__link"
-_ZENSICAL_BOX, _ZENSICAL_RESULTS = "dialog[open] input[role=combobox]", "dialog[open] ol[role=listbox] a[role=option]"
+_ZENSICAL_BOX = "dialog[open] input[role=combobox]"
 SEARCHES_BY_BUILDER = {
     # Material: a box in the header; ArrowDown moves the focus to the first result's link.
     "mkdocs": SearchUI(
         opener="input.md-search__input",
         box="input.md-search__input",
-        results=_MATERIAL_RESULTS,
-        listed=f"() => Array.from(document.querySelectorAll({_MATERIAL_RESULTS!r}), (a) => a.href)",
+        results=".md-search-result__list > .md-search-result__item > a.md-search-result__link",
         chosen="() => document.activeElement.matches('a.md-search-result__link') && document.activeElement.href",
         to_first=("ArrowDown",),
     ),
@@ -483,8 +484,7 @@ SEARCHES_BY_BUILDER = {
     "zensical": SearchUI(
         opener="button.md-search__button",
         box=_ZENSICAL_BOX,
-        results=_ZENSICAL_RESULTS,
-        listed=f"() => ({_DEEP})({_ZENSICAL_RESULTS!r}).map((a) => a.href)",
+        results="dialog[open] ol[role=listbox] a[role=option]",
         chosen=f"""() => {{ const box = ({_DEEP})({_ZENSICAL_BOX!r})[0]
           const chosen = box && box.getRootNode().getElementById(box.getAttribute("aria-activedescendant"))
           return chosen ? chosen.href : null }}""",

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.base import AxeResults
 from playwright.sync_api import Browser
-from test_browser import Tab, axe_report
+from test_browser import SEARCHES_BY_BUILDER, Tab, axe_report
 from test_faithful import BAD, clean_env, fence_page, make_project, page_html
 
 from conftest import ROOT, build_with_zensical, offline_context, served
@@ -114,11 +114,12 @@ def test_search_finds_a_page_by_keyboard_and_axe_finds_nothing(zensical_site: Pa
             page.goto(url)
         page.locator('dialog[aria-label="Search"]').wait_for(state="attached")  # Zensical's, closed: ready for "/"
         page.keyboard.press("/")
-        box = page.locator("dialog[open] input[role=combobox]")
+        search = SEARCHES_BY_BUILDER["zensical"]  # where the browser tests find Zensical's search, box and results
+        box = page.locator(search.box)
         box.wait_for(timeout=10_000)
         assert box.evaluate("(input) => input.matches(':focus')"), "'/' does not focus Zensical's search box"
         page.keyboard.type("gather")
-        first = page.locator("dialog[open] ol[role=listbox] a[role=option]").first
+        first = page.locator(search.results).first
         first.wait_for(timeout=10_000)
         assert urlsplit(first.get_attribute("href")).path == urlsplit(url).path + "gather/"
         # As the reader sees it, not half faded in: while the dialog's opening transition ran, axe-core saw its
