@@ -323,7 +323,24 @@ def test_a_late_line_is_named_by_the_time_that_was_compared(tmp_path):
     assert "'x' appeared at 0.50 s on Python" in message
 
 
-@pytest.mark.skipif(not Path("/proc/self/schedstat").exists(), reason="CPU queue wait is read from Linux's /proc")
+needs_schedstat = pytest.mark.skipif(
+    not Path("/proc/self/schedstat").exists(), reason="CPU queue wait is read from Linux's /proc"
+)
+
+
+def run_beside_a_busy_process_on_cpu_0(snippet: Path) -> Run:
+    """``snippet``'s run (it should pin itself to CPU 0), while a process outside the run keeps CPU 0 busy."""
+    spin = "import os\nos.sched_setaffinity(0, {0})\nprint('spinning', flush=True)\nwhile True: pass"
+    competitor = subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
+    try:
+        assert competitor.stdout.readline() == "spinning\n"  # on CPU 0 before the snippet starts
+        return asyncio.run(run_snippet(snippet, find(PYTHON), timeout=10, max_lines=10, max_bytes=1000))
+    finally:
+        competitor.kill()
+        competitor.wait()
+
+
+@needs_schedstat
 def test_time_spent_waiting_for_a_cpu_is_measured_and_not_counted_as_late(tmp_path):
     """A snippet that must share its CPU with a busy process outside the run: late, and the wait says why."""
     code = """
@@ -336,21 +353,50 @@ def test_time_spent_waiting_for_a_cpu_is_measured_and_not_counted_as_late(tmp_pa
         print("done")
     """
     snippet = write(tmp_path, "starved.py", code, expected="0.30 | done\n")
-    spin = "import os\nos.sched_setaffinity(0, {0})\nprint('spinning', flush=True)\nwhile True: pass"
-    competitor = subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
-    try:
-        assert competitor.stdout.readline() == "spinning\n"  # on CPU 0 before the snippet starts
-        run = asyncio.run(run_snippet(snippet, find(PYTHON), timeout=10, max_lines=10, max_bytes=1000))
-    finally:
-        competitor.kill()
-        competitor.wait()
-    (line,) = run.lines
+    (line,) = (run := run_beside_a_busy_process_on_cpu_0(snippet)).lines
     assert line.delay > 0.02, "sharing one CPU with a busy process, it must have waited for it"
     assert 0.25 < line.time - line.delay < 0.42, "all its lateness is the measured wait"
     conf = settings()
     assert compare(run, parse(snippet.with_suffix(".out")), PYTHON, conf) == []
     unexplained = Run(run.python, [Line(0.45, "out", "done")], returncode=0)  # as late, and no wait to say why
     assert "appeared at" in "".join(compare(unexplained, parse(snippet.with_suffix(".out")), PYTHON, conf))
+
+
+@needs_schedstat
+@pytest.mark.parametrize("work", [0.2, 0.6], ids=["work-done-before-the-timer", "work-makes-the-timer-late"])
+def test_a_wait_that_a_sleep_absorbed_is_not_subtracted(tmp_path, work):
+    """``sleep(1)``, then CPU work that waits for a busy CPU: a wait before the timer is due delays nothing.
+
+    Idle, the line comes at 1.0 s either way (0.2 or 0.6 s of work, done before then). Beside a busy
+    process, 0.2 s of work ends by about 0.4 s and the line still comes at 1.0 s: none of its wait may
+    be taken off. 0.6 s of work ends at about 1.2 s, with about 0.6 s of wait: only the 0.2 s after the
+    timer was due delayed the line. (Counting every wait took the lines as at 0.80 and 0.60 s, and a
+    `.out` of 0.80 s, a real 0.2 s slowdown, passed.)"""
+    code = f"""
+        import asyncio, os, time
+        os.sched_setaffinity(0, {{0}})
+
+        async def work():
+            spent = time.process_time()
+            while time.process_time() - spent < {work}:  # CPU work, sharing CPU 0
+                pass
+
+        async def main():
+            worker = asyncio.create_task(work())
+            await asyncio.sleep(1)  # due at 1 s: set before the work starts
+            print("after one second")
+            await worker
+
+        asyncio.run(main())
+    """
+    snippet = write(tmp_path, "absorbed.py", code, expected="1.00 | after one second\n")
+    (line,) = (run := run_beside_a_busy_process_on_cpu_0(snippet)).lines
+    assert line.time >= 1.0
+    assert 0.98 <= line.time - line.delay <= 1.0 + settings().late, (line.time, line.delay)
+    assert compare(run, parse(snippet.with_suffix(".out")), PYTHON, settings()) == []
+    snippet.with_suffix(".out").write_text("0.80 | after one second\n")
+    (problem,) = compare(run, parse(snippet.with_suffix(".out")), PYTHON, settings())
+    assert "absorbed.out:1: 'after one second' appeared at" in problem
 
 
 def test_a_timing_miss_is_checked_again_and_a_text_miss_is_not(tmp_path, monkeypatch, caplog):

@@ -9,9 +9,11 @@ child process, the interpreter at shutdown) arrive in the order they were writte
 is at most ``PIPE_BUF`` bytes, so no other writer can cut into it.
 
 The CPU queue wait is how long the writing thread, and at most one other thread or process of
-the run, have waited for a CPU since start (Linux's ``/proc/self/task/*/schedstat``; 0
-elsewhere): on a busy machine a line comes late by about that much, and the engine does not
-count it against the snippet (see :func:`_queue_wait`).
+the run, have waited for a CPU in ways that delayed the line (Linux's
+``/proc/self/task/*/schedstat``; 0 elsewhere): on a busy machine a line comes late by about that
+much, and the engine does not count it against the snippet (see :func:`_queue_wait`). In an event
+loop's thread a wait is followed from callback to callback, so a wait that a sleep absorbed (one
+before the loop fell idle until a timer) is not counted (see :func:`_follow_waits`).
 
 It also records every asyncio task (created, finished and how) for the timelines, on a
 pipe of its own. The snippet file itself stays plain Python.
@@ -42,7 +44,8 @@ _at_start = {}  # thread id -> its CPU queue wait when the clock started
 def _queue_wait():
     """Seconds the line now written may have been delayed by the run's waits for a CPU.
 
-    The writing thread's own wait, plus the longest of any one other thread or process of the run:
+    The writing thread's own wait (in an event loop's thread, only what delayed the callback now
+    running: :func:`_carried`), plus the longest of any one other thread or process of the run:
     a line waits for the thread that writes it, and for what that thread waited on. Waits of
     threads and processes running side by side overlap in time, so they are not added up: a sum
     would explain away a real slowdown, and ``record`` would take times below an idle run's.
@@ -67,8 +70,103 @@ def _queue_wait():
         for pid, waited in _REPORT.iter_unpack(_reports):
             if pid:
                 _seen[pid] = max(_seen.get(pid, 0.0), waited)
-    own = threads.pop(threading.get_native_id(), 0.0)
+    tid = threading.get_native_id()
+    own = _carried(tid, threads.pop(tid, 0.0))
     return own + max([*threads.values(), *_seen.values()], default=0.0)
+
+
+def _own_wait(tid):
+    """Seconds thread ``tid`` of this process has waited for a CPU since the clock started; OSError without /proc."""
+    pid = os.getpid()
+    path = _schedstat.get((pid, tid))
+    if path is None:
+        path = _schedstat[pid, tid] = f"/proc/{pid}/task/{tid}/schedstat"
+    waited = int(_read(path).split()[1]) / 1e9
+    return waited - _at_start.get(tid, 0.0) if pid == _main_pid else waited
+
+
+def _carried(tid, waited):
+    """Of ``waited``, thread ``tid``'s wait since the clock started, how much delays what it runs now.
+
+    All of it, unless the thread runs an event loop's callback: then the wait that delayed the
+    callback (see :func:`_follow_waits`) and the thread's wait since the callback started."""
+    delayed, since = _contexts.get(tid, (0.0, 0.0))
+    return delayed + max(0.0, waited - since)
+
+
+def _follow_waits(asyncio):
+    """Follow each thread's CPU waits through its event loop's callbacks, to count only waits that delayed them.
+
+    A callback is delayed by what delayed the code that scheduled it, and by its thread's waits from
+    then until it runs, with one exception: a loop that falls idle (blocks in ``select`` with a
+    timeout) until a timer is due has absorbed the waits before, since the timer comes when it is due
+    whatever came before. So ``await asyncio.sleep(1)``, then CPU work that waits 0.2 s for a CPU,
+    then the loop idle until 1 s: the line printed then was delayed by none of that 0.2 s. (Counted,
+    it took a line at 1.00 s as at 0.80 s, and a real 0.2 s slowdown passed unseen.) And a timer is
+    delayed by no more than it came late: waits before it was due did not delay it, unless they
+    delayed the code that set it.
+    """
+    import selectors
+
+    events = asyncio.events
+    make_handle = events.Handle.__init__
+
+    def __init__(handle, *args, **kwargs):
+        make_handle(handle, *args, **kwargs)
+        tid = threading.get_native_id()
+        delayed, since = _contexts.get(tid, (0.0, 0.0))
+        if isinstance(handle, events.TimerHandle):  # its due time is set now: the wait so far set it late
+            try:
+                waited = _own_wait(tid)
+            except OSError:
+                return
+            delayed, since = delayed + max(0.0, waited - since), waited
+        _scheduled[id(handle)] = (tid, delayed, since, _idle.get(tid, (0, 0.0))[0])
+
+    events.Handle.__init__ = __init__
+
+    def enter(handle):
+        """Before ``handle`` runs: what delayed it, as its thread's context."""
+        tid = threading.get_native_id()
+        scheduled = _scheduled.pop(id(handle), None)
+        try:
+            waited = _own_wait(tid)
+        except OSError:
+            return
+        idle_count, idle_since = _idle.get(tid, (0, 0.0))
+        if scheduled is None or scheduled[0] != tid:  # from another thread: its waits count as another's
+            delayed, since = 0.0, idle_since
+        else:
+            _, delayed, since, idle_then = scheduled
+            if idle_count > idle_then:  # the loop fell idle since: the waits before are absorbed
+                since = max(since, idle_since)
+        late_by = max(0.0, waited - since)
+        if isinstance(handle, events.TimerHandle):
+            late_by = min(late_by, max(0.0, handle._loop.time() - handle._when))
+        _contexts[tid] = (delayed + late_by, waited)
+
+    def watch(selector_class):
+        select = selector_class.select
+
+        def idle_select(selector, timeout=None):
+            if timeout is None or timeout > 0:
+                loop = events._get_running_loop()
+                if loop is not None and getattr(loop, "_selector", None) is selector:
+                    tid = threading.get_native_id()
+                    try:
+                        waited = _own_wait(tid)
+                    except OSError:
+                        waited = None
+                    if waited is not None:
+                        _idle[tid] = (_idle.get(tid, (0, 0.0))[0] + 1, waited)
+            return select(selector, timeout)
+
+        selector_class.select = idle_select
+
+    for name in ("SelectSelector", "PollSelector", "EpollSelector", "DevpollSelector", "KqueueSelector"):
+        if hasattr(selectors, name):
+            watch(getattr(selectors, name))
+    return enter
 
 
 def _report_own_wait():
@@ -119,6 +217,10 @@ _REPORT_SLOTS = 64
 _reports = None  # memory shared with the processes forked from the snippet's, made by install()
 _main_pid = None
 _open = {}  # /proc path -> its open file descriptor
+_schedstat = {}  # (pid, thread id) -> the thread's /proc schedstat path
+_contexts = {}  # thread id -> (wait that delayed its current callback, its own wait when the callback started)
+_scheduled = {}  # id() of a callback not yet run -> (thread id, wait that delayed it, own wait then, idle count then)
+_idle = {}  # thread id -> (times its event loop fell idle, its own wait the last time)
 
 
 def _stamp():
@@ -258,8 +360,10 @@ def _record_tasks():
     # A task is finished when the step that finished it returns. (Not a done-callback: that runs
     # only when the loop gets to it, maybe much later, and it would show in the task's repr.)
     run_handle = asyncio.events.Handle._run
+    enter = _follow_waits(asyncio)
 
     def _run(handle):
+        enter(handle)
         run_handle(handle)
         task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
         if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
@@ -281,6 +385,8 @@ def _start_the_clock():
     right there went uncounted: a task created 0.077 s late, with no wait to explain it.)"""
     global _start
     _at_start.clear()
+    for followed in (_contexts, _scheduled, _idle):  # waits are counted from the new time 0
+        followed.clear()
     for _ in range(10):  # waits that keep coming between the readings: the last are counted as the run's
         try:
             before = _thread_waits(os.getpid(), [])
