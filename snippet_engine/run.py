@@ -26,13 +26,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import sandbox
-from .child._snippet_recorder import FRAME, MARK  # the wire format, as the child writes it
+from .child._snippet_wire import FRAME, MARK, START, TASK_HEADER  # as the child writes them
 from .forkserver import ForkServer, ForkServerError
 from .interpreters import Interpreter
 
 CHILD_DIR = Path(__file__).parent / "child"
-_TASK_HEADER = struct.Struct("<ddBH")  # as child/_snippet_recorder.py writes them
-_START = 4
 _STREAMS = {1: "out", 2: "err"}
 SNIPPET_HOME = "/path/to"  # where tracebacks say the snippet lives, as on a reader's machine
 _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{4,}\b")
@@ -184,11 +182,11 @@ class _TooMuchOutput(Exception):
 async def _read_tasks(reader: asyncio.StreamReader, recorder: _Recorder) -> None:
     while True:
         try:
-            when, delay, kind, size = _TASK_HEADER.unpack(await reader.readexactly(_TASK_HEADER.size))
+            when, delay, kind, size = TASK_HEADER.unpack(await reader.readexactly(TASK_HEADER.size))
             payload = await reader.readexactly(size)
         except asyncio.IncompleteReadError:
             return
-        if kind == _START:
+        if kind == START:
             (recorder.child_start,) = struct.unpack("<d", payload)
             recorder.started()
         else:

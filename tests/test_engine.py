@@ -100,6 +100,21 @@ SNIPPETS = {
     ),
 }
 
+# Tracebacks through asyncio's code that the recorder changes (see child/_snippet_inline.py): each must
+# read exactly as `python name.py` prints it, with no frame of the engine's.
+THROUGH_PATCHED_CODE = {
+    "interrupted_in_a_callback.py": (  # through Handle._run
+        "import asyncio, os, signal\n\nloop = asyncio.new_event_loop()\n"
+        "loop.call_later(0.2, os.kill, os.getpid(), signal.SIGINT)\nloop.run_until_complete(asyncio.sleep(5))\n"
+    ),
+    "interrupted_while_idle.py": (  # through the selector's select(), as Ctrl-C while the loop waits
+        "import asyncio, os, signal, threading\n\nloop = asyncio.new_event_loop()\n"
+        "threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        "loop.run_until_complete(asyncio.sleep(5))\n"
+    ),
+}
+SNIPPETS.update({name: (code, {}) for name, code in THROUGH_PATCHED_CODE.items()})
+
 
 # What Python's shutdown shows, each on its own (a forked run ends the quick way only when none of it
 # could happen: child/_snippet_exit.py), with the line each must print in both kinds of run.
@@ -417,6 +432,45 @@ def test_a_timing_miss_is_checked_again_and_a_text_miss_is_not(tmp_path, monkeyp
     assert "slow.out:1: 'x' appeared at 0.3" in problem
     assert "late in the batch and again when checked after it; load average" in problem
     assert "again" not in "".join(wrong_outcome.problems)
+
+
+@pytest.mark.parametrize("name", THROUGH_PATCHED_CODE)
+def test_a_traceback_through_code_the_recorder_changes_reads_as_without_it(both_runs, name, tmp_path):
+    snippet = write(tmp_path, name, THROUGH_PATCHED_CODE[name])
+    interpreter = find(PYTHON)
+    plain = subprocess.run(
+        [interpreter.executable, "-s", "-u", snippet.name], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    expected = run_module.normalise(plain.stderr, str(tmp_path), interpreter).splitlines()
+    assert "KeyboardInterrupt" in expected[-1], plain.stderr
+    for ran in both_runs:  # fresh, then forked
+        assert [line.text for line in ran[name].run.lines if line.stream == "err"] == expected
+
+
+def test_a_rebuilt_function_keeps_its_module_globals_its_file_and_its_lines():
+    """child/_snippet_inline.py rebuilds a function from its own source: it must read its module's globals
+    (in selectors.py, `select` is the module, not the method), and name its own file and first line."""
+    script = textwrap.dedent(f"""
+        import asyncio, selectors, sys, threading
+        sys.path.insert(0, {str(run_module.CHILD_DIR)!r})
+        import _snippet_inline
+
+        original, seen = selectors.DefaultSelector.select, []
+        _snippet_inline.patch(selectors.DefaultSelector, "select", lambda selector, timeout: seen.append(timeout))
+        rebuilt = selectors.DefaultSelector.select
+        assert (rebuilt.__code__.co_filename, rebuilt.__code__.co_firstlineno, rebuilt.__qualname__) == (
+            original.__code__.co_filename, original.__code__.co_firstlineno, original.__qualname__)
+
+        async def main():
+            loop = asyncio.get_running_loop()  # woken through its self-pipe: select() reads select.EPOLLIN
+            threading.Timer(0.05, loop.call_soon_threadsafe, (print, "woken by a thread")).start()
+            await asyncio.sleep(0.2)
+
+        asyncio.run(main())
+        print("waited with a timeout:", any(timeout is None or timeout > 0 for timeout in seen))
+    """)
+    ran = subprocess.run([find(PYTHON).executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert (ran.stdout, ran.stderr) == ("woken by a thread\nwaited with a timeout: True\n", "")
 
 
 def test_stdout_and_stderr_keep_their_order(runs):
