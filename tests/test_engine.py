@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -439,8 +440,9 @@ def test_a_traceback_through_code_the_recorder_changes_reads_as_without_it(both_
     snippet = write(tmp_path, name, THROUGH_PATCHED_CODE[name])
     interpreter = find(PYTHON)
     plain = subprocess.run(
-        [interpreter.executable, "-s", "-u", snippet.name], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
+        [interpreter.executable, "-s", "-u", snippet.name], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal: not ignored, as
+    )  # fmt: skip  # under pytest-xdist, where Python would then ignore Ctrl-C (the engine sees to it itself)
     expected = run_module.normalise(plain.stderr, str(tmp_path), interpreter).splitlines()
     assert "KeyboardInterrupt" in expected[-1], plain.stderr
     for ran in both_runs:  # fresh, then forked
