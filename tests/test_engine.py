@@ -415,6 +415,31 @@ def test_a_wait_that_a_sleep_absorbed_is_not_subtracted(tmp_path, work):
     assert "absorbed.out:1: 'after one second' appeared at" in problem
 
 
+@needs_schedstat
+def test_a_wait_that_delayed_work_handed_to_a_thread_counts(tmp_path):
+    """CPU work that waits for a busy CPU, then a thread's 0.5 s: the thread starts late by that wait, so the
+    line after it does too, though the loop fell idle (with no timer) between. (Dropping waits before any idle
+    moment, not only before a timer, failed `process_pool_for_cpu_work.py` beside another clone's builds.)"""
+    code = """
+        import asyncio, os, time
+        os.sched_setaffinity(0, {0})
+
+        async def main():
+            spent = time.process_time()
+            while time.process_time() - spent < 0.2:  # CPU work, sharing CPU 0
+                pass
+            await asyncio.to_thread(time.sleep, 0.5)  # its result comes back through call_soon_threadsafe()
+            print("after the thread")
+
+        asyncio.run(main())
+    """
+    snippet = write(tmp_path, "handed.py", code, expected="0.70 | after the thread\n")
+    (line,) = (run := run_beside_a_busy_process_on_cpu_0(snippet)).lines
+    assert line.delay > 0.1, "it waited about 0.2 s for CPU 0 before the thread started"
+    assert 0.65 <= line.time - line.delay <= 0.70 + settings().late, (line.time, line.delay)
+    assert compare(run, parse(snippet.with_suffix(".out")), PYTHON, settings()) == []
+
+
 def test_a_timing_miss_is_checked_again_and_a_text_miss_is_not(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("SNIPPET_CACHE_DIR", str(tmp_path / "cache"))
     settings.cache_clear()

@@ -167,11 +167,14 @@ def entering(handle):
         waited = _own_wait(tid)
     except OSError:
         return handle
-    idle_count, idle_since = _idle.get(tid, (0, 0.0))
-    if scheduled is None or scheduled[0] != tid:  # from another thread: its waits count as another's
-        delayed, since = 0.0, idle_since
+    if scheduled is None or scheduled[0] != tid:
+        # From another thread (a worker's result, through call_soon_threadsafe): what it waited for was
+        # started by this thread, so this thread's waits since its last callback began all count, idle
+        # or not (the other thread's own waits count as another's, in queue_wait).
+        delayed, since = _contexts.get(tid, (0.0, 0.0))
     else:
         _, delayed, since, idle_then = scheduled
+        idle_count, idle_since = _idle.get(tid, (0, 0.0))
         if idle_count > idle_then:  # the loop fell idle since: the waits before are absorbed
             since = max(since, idle_since)
     late_by = max(0.0, waited - since)
