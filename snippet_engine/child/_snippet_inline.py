@@ -23,7 +23,7 @@ def prepare(function, *, after=False):
     """``make(before, after)``: ``function`` that first calls ``before`` with its arguments, and, with
     ``after=True``, ends by calling ``after`` with what ``before`` returned. None if it cannot be rebuilt."""
     code = function.__code__
-    if code.co_freevars or "super" in code.co_names or "__class__" in code.co_freevars:
+    if code.co_freevars or "super" in code.co_names:  # a closure, or the class cell super() needs
         return None
     try:
         lines, first = inspect.getsourcelines(function)

@@ -200,7 +200,12 @@ def _selecting(selector, timeout=None):
 
 def _own_wait(tid):
     """Seconds thread ``tid`` of this process has waited for a CPU since the clock started; OSError without /proc."""
-    pid = os.getpid()
+    return _wait_of(os.getpid(), tid)
+
+
+def _wait_of(pid, tid):
+    """Seconds thread ``tid`` of process ``pid`` has waited for a CPU: since the clock started in the
+    snippet's process, since it began in another. OSError, IndexError or ValueError if it cannot be read."""
     path = _schedstat.get((pid, tid))
     if path is None:
         path = _schedstat[pid, tid] = f"/proc/{pid}/task/{tid}/schedstat"
@@ -221,13 +226,12 @@ def _thread_waits(pid, children):
     """The CPU queue wait of each thread of a process since the clock started, in seconds, by thread
     id; appends the process's children's pids to ``children``."""
     waits = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    for tid in map(int, os.listdir(f"/proc/{pid}/task")):
         try:
-            waited = int(_read(f"/proc/{pid}/task/{tid}/schedstat").split()[1]) / 1e9
+            waits[tid] = _wait_of(pid, tid)
             children.extend(map(int, _read(f"/proc/{pid}/task/{tid}/children").split()))
         except (OSError, IndexError, ValueError):
-            continue  # a thread that just ended
-        waits[int(tid)] = waited - _at_start.get(int(tid), 0.0) if pid == _main_pid else waited
+            waits.pop(tid, None)  # a thread that just ended
     return waits
 
 
