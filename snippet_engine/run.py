@@ -171,6 +171,25 @@ class _Recorder:
         self.run.lines = [line for _, line, _ in self.lines]
 
 
+def decode(run: Run, output: bytes, tasks: bytes, *, max_lines: int, max_bytes: int) -> None:
+    """Fill ``run`` from what a finished run's recorder wrote (its frames, its task messages), all at once:
+    for runs that hand it over at their end (on Python in WebAssembly: ``pyodide_runs.py``)."""
+    recorder = _Recorder(run, max_lines, max_bytes)
+    recorder.child_start = time.monotonic() - run.duration  # bytes that came past the recorder: at the run's end
+    at = 0
+    while at + TASK_HEADER.size <= len(tasks):
+        when, delay, kind, size = TASK_HEADER.unpack_from(tasks, at)
+        payload = tasks[at + TASK_HEADER.size : at + TASK_HEADER.size + size]
+        at += TASK_HEADER.size + size
+        if kind != START:
+            recorder.task_event(when, delay, json.loads(payload))
+    try:
+        _split_frames(output, recorder, final=True)
+    except _TooMuchOutput as error:
+        run.problem = run.problem or str(error) or f"printed more than {max_lines:,} lines or {max_bytes:,} bytes"
+    recorder.finish()
+
+
 def _decoder() -> codecs.IncrementalDecoder:
     return codecs.getincrementaldecoder("utf-8")("backslashreplace")
 

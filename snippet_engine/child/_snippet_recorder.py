@@ -150,31 +150,40 @@ def _record_tasks():
         event = {"id": task._engine_id, "event": how, "name": _short(task.get_name())}
         _send_task(TASK, json.dumps(event).encode())
 
-    class Task(base):
-        # Same name as asyncio's, so reprs and tracebacks read exactly as without us.
-        def __init__(self, coro, *args, **kwargs):
-            created, waited = _stamp()
-            described = _describe_coro(coro)  # before an eager start runs its first step
-            super().__init__(coro, *args, **kwargs)
-            code = getattr(coro, "cr_code", None)
-            if code is not None and code.co_filename.startswith(asyncio_dir):
-                return  # asyncio's own housekeeping (shutting down the loop), not the snippet's
-            self._engine_id = next(counter)
-            event = {"id": self._engine_id, "event": "created", "name": _short(self.get_name())}
-            event["coro"] = _short(described)
-            _send_task(TASK, json.dumps(event).encode(), now=created, waited=waited)
-            if self.done():  # an eager task (3.12+) can finish within its first step, right here
-                finished(self)
+    def recording(original):
+        """A subclass of the task class ``original`` that records each task it makes, named as it is."""
 
-    Task.__qualname__ = base.__qualname__
-    Task.__module__ = base.__module__
+        class Task(original):
+            # Same name as asyncio's, so reprs and tracebacks read exactly as without us.
+            def __init__(self, coro, *args, **kwargs):
+                created, waited = _stamp()
+                described = _describe_coro(coro)  # before an eager start runs its first step
+                super().__init__(coro, *args, **kwargs)
+                code = getattr(coro, "cr_code", None)
+                if code is not None and code.co_filename.startswith(asyncio_dir):
+                    return  # asyncio's own housekeeping (shutting down the loop), not the snippet's
+                self._engine_id = next(counter)
+                event = {"id": self._engine_id, "event": "created", "name": _short(self.get_name())}
+                event["coro"] = _short(described)
+                _send_task(TASK, json.dumps(event).encode(), now=created, waited=waited)
+                if self.done():  # an eager task (3.12+) can finish within its first step, right here
+                    finished(self)
+
+        for attribute in ("__name__", "__qualname__", "__module__"):
+            setattr(Task, attribute, getattr(original, attribute))
+        return Task
+
+    Task = recording(base)
     asyncio.tasks.Task = asyncio.Task = Task
+    webloop = sys.modules.get("pyodide.webloop")  # in WebAssembly, Pyodide's event loop makes tasks of its own class
+    if webloop is not None:
+        webloop.PyodideTask = recording(webloop.PyodideTask)
 
     # A task is finished when the step that finished it returns. (Not a done-callback: that runs
     # only when the loop gets to it, maybe much later, and it would show in the task's repr.)
     def ran(handle):
         task = getattr(handle._callback, "__self__", None)  # a task's step or wake-up
-        if isinstance(task, Task) and task.done() and hasattr(task, "_engine_id"):
+        if isinstance(task, base) and task.done() and hasattr(task, "_engine_id"):
             finished(task)
 
     _snippet_waits.follow_event_loops()

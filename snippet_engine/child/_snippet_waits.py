@@ -38,6 +38,7 @@ _schedstat = {}  # (pid, thread id) -> the thread's /proc schedstat path
 _contexts = {}  # thread id -> (wait that delayed its current callback, its own wait when the callback started)
 _scheduled = {}  # id() of a callback not yet run -> (thread id, wait that delayed it, own wait then, idle count then)
 _idle = {}  # thread id -> (times its event loop fell idle, its own wait the last time)
+_thread_id = getattr(threading, "get_native_id", threading.get_ident)  # Pyodide has no native ids: /proc's tid
 
 # Rebuilt once from asyncio's and selectors' own source, here rather than per run: a fork server
 # imports this module before it forks, so no run pays for it (see _snippet_inline.py).
@@ -101,7 +102,7 @@ def queue_wait():
         for pid, waited in _REPORT.iter_unpack(_reports):
             if pid:
                 _seen[pid] = max(_seen.get(pid, 0.0), waited)
-    tid = threading.get_native_id()
+    tid = _thread_id()
     own = _carried(tid, threads.pop(tid, 0.0))
     return own + max([*threads.values(), *_seen.values()], default=0.0)
 
@@ -148,7 +149,7 @@ def follow_event_loops():
 
 def _scheduling(handle, *_args, **_kwargs):
     """As ``handle`` is made: what delayed the code that schedules it."""
-    tid = threading.get_native_id()
+    tid = _thread_id()
     delayed, since = _contexts.get(tid, (0.0, 0.0))
     if isinstance(handle, asyncio.events.TimerHandle):  # its due time is set now: the wait so far set it late
         try:
@@ -161,7 +162,7 @@ def _scheduling(handle, *_args, **_kwargs):
 
 def entering(handle):
     """Before ``handle`` runs: what delayed it, as its thread's context. Returns ``handle``."""
-    tid = threading.get_native_id()
+    tid = _thread_id()
     scheduled = _scheduled.pop(id(handle), None)
     try:
         waited = _own_wait(tid)
@@ -191,7 +192,7 @@ def _selecting(selector, timeout=None):
     loop = asyncio.events._get_running_loop()
     if loop is None or getattr(loop, "_selector", None) is not selector:
         return  # not an event loop's (subprocess.run's, say): a wait for something else
-    tid = threading.get_native_id()
+    tid = _thread_id()
     try:
         _idle[tid] = (_idle.get(tid, (0, 0.0))[0] + 1, _own_wait(tid))
     except OSError:

@@ -1,0 +1,105 @@
+"""Each sample on Python 3.14 in WebAssembly (Pyodide), the Python a reader's browser runs it on.
+
+Pyodide comes from npm (``package.json``, pinned) and runs in Node, in the sandbox every run gets
+(:mod:`.sandbox`): ``wasm/batch.mjs`` runs many samples, each in an interpreter of its own, with the
+engine's own recorder (``child/_snippet_recorder.py``), so a line and a task mean here what they mean on
+CPython. This module starts the batch and reads its runs as :class:`~.run.Run`.
+
+Pyodide's event loop is a web loop (``pyodide.webloop.WebLoop``, driven by the host's timers), not
+CPython's default loop, and it has no threads and no processes. Which samples run in a page as they
+do on CPython is decided by running them (:func:`why_it_differs`), never by a list kept by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from . import sandbox
+from .config import Settings
+from .expected import Expected, compare
+from .interpreters import Interpreter
+from .run import Run, decode, normalise
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH = Path(__file__).parent / "wasm" / "batch.mjs"
+PACKAGE = ROOT / "node_modules" / "pyodide"
+VERSION = "314.0.7"  # package.json's
+PYTHON = Interpreter("3.14", f"3.14 (Pyodide {VERSION})", executable="pyodide", stdlib="/lib/python314.zip")
+NODE_FLAGS = ("--experimental-wasm-stack-switching",)  # JSPI: asyncio.run() and time.sleep() wait as in a page
+STARTUP = 60.0  # seconds for Pyodide's first start and snapshot, on top of the samples' own limits
+
+
+def missing() -> str | None:
+    """Why samples cannot run on Pyodide here, or None."""
+    if shutil.which("node") is None:
+        return "Node.js (node) was not found: install Node.js 20 or newer"
+    try:
+        installed = json.loads((PACKAGE / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return f"Pyodide is not installed in {PACKAGE.parent}: run `npm ci`"
+    if installed != VERSION:
+        return f"Pyodide {installed} is installed, not {VERSION}: run `npm ci`"
+    return None
+
+
+def run_all(
+    snippets: list[Path], *, timeout: float, max_lines: int, max_bytes: int, workers: int = 6
+) -> dict[Path, Run]:
+    """Run each snippet once on Pyodide; its run, by snippet. Raises RuntimeError if the batch itself fails."""
+    if not snippets:
+        return {}
+    by_name = {snippet.name: snippet for snippet in snippets}
+    if len(by_name) != len(snippets):  # each runs as /path/to/<name>, as on a reader's machine
+        raise ValueError("snippets run together on Pyodide need different file names")
+    request = {
+        "samples": [{"name": s.name, "code": s.read_text(), "timeout": timeout} for s in snippets],
+        "workers": workers,
+        "maxBytes": max_bytes,
+    }
+    argv = [shutil.which("node") or "node", *NODE_FLAGS, str(BATCH)]
+    if sandbox.enabled():
+        argv = sandbox.command(argv, chdir="/tmp", read_only=(str(ROOT),))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8", "TZ": "UTC"}
+    limit = STARTUP + timeout * len(snippets) / max(1, min(workers, len(snippets))) + timeout
+    done = subprocess.run(
+        argv, input=json.dumps(request), capture_output=True, text=True, env=env, timeout=limit, cwd="/"
+    )
+    runs = {}
+    for line in done.stdout.splitlines():
+        result = json.loads(line)
+        run = Run(python=PYTHON.version, returncode=result["exit"], problem=result["problem"])
+        run.duration = result["duration"]
+        output, tasks = base64.b64decode(result["output"]), base64.b64decode(result["tasks"])
+        decode(run, output, tasks, max_lines=max_lines, max_bytes=max_bytes)
+        for printed in run.lines:
+            printed.text = normalise(printed.text, "/path/to", PYTHON)
+        for task in run.tasks:
+            task.coro = normalise(task.coro, "/path/to", PYTHON)
+        runs[by_name[result["name"]]] = run
+    if done.returncode or len(runs) != len(snippets):
+        raise RuntimeError(f"the Pyodide batch failed (exit code {done.returncode}):\n{done.stderr[-4000:]}")
+    return runs
+
+
+CPYTHON = "3.13"  # what a run on Pyodide is held against: the newest CPython the samples are checked on
+
+
+def why_it_differs(run: Run, expected: Expected, settings: Settings) -> str | None:
+    """None if ``run`` (on Pyodide) shows what the sample shows on CPython: the same exit code, text and
+    tasks as on Python 3.13, and nothing earlier than it may be there. Else the first difference, naming
+    the ``.out`` line.
+
+    A late line does not count: on a busy machine anything can come late, and unlike CPython's runs a
+    run on Pyodide does not tell how long it waited for a CPU. An early one does: Pyodide's
+    ``time.sleep()`` lets the web loop run other tasks, so a sample that shows a blocking call holding
+    up its loop shows the opposite there.
+    """
+    problems = compare(run, expected, CPYTHON, dataclasses.replace(settings, late=math.inf))
+    return problems[0] if problems else None
