@@ -6,6 +6,7 @@ Imported once, into the snapshot that every run starts from (``batch.mjs``); :fu
 import asyncio.tasks
 import os
 import sys
+import time
 import traceback
 
 import _snippet_recorder
@@ -20,6 +21,18 @@ if not hasattr(asyncio.tasks, "_set_task_name"):
     asyncio.tasks._set_task_name = _set_task_name
 
 
+def _blocking_sleep(seconds):
+    """``time.sleep()`` as CPython's: it holds the thread, and with it the event loop. (Pyodide's own, with
+    stack switching, lets the web loop run other callbacks meanwhile: a sample showing a blocked loop
+    would show the opposite.) Atomics.wait blocks a worker without using the CPU."""
+    if seconds < 0:
+        raise ValueError("sleep length must be non-negative")
+    import js
+
+    cell = js.Int32Array.new(js.SharedArrayBuffer.new(4))
+    js.Atomics.wait(cell, 0, 0, seconds * 1000)
+
+
 def run(path, tasks_path):
     """Run the sample at ``path`` as ``python path`` would; its exit code. Tasks are recorded in ``tasks_path``."""
     folder = os.path.dirname(path)
@@ -29,6 +42,7 @@ def run(path, tasks_path):
     with open(path, "rb") as file:
         code = compile(file.read(), path, "exec")
     namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__cached__": None}
+    time.sleep = _blocking_sleep
     _snippet_recorder.install(os.open(tasks_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC))
     try:
         exec(code, namespace)
