@@ -75,7 +75,7 @@ def main() -> None:
             )
     differ = {snippet: found[-1] for snippet, found in verdicts.items() if found[-1] is not None}
     print(f"samples that differ in the last round: {len(differ)}")
-    for snippet, why in sorted(differ.items()):
+    for why in sorted(differ.values()):
         print(f"  {why}")
     changed = {snippet: found for snippet, found in verdicts.items() if len({why is None for why in found}) > 1}
     print(f"verdicts that changed between rounds: {len(changed)}")
