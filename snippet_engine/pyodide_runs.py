@@ -86,7 +86,6 @@ def run_all(limits: dict[Path, float], *, max_lines: int, max_bytes: int, worker
     return runs
 
 
-CPYTHON = "3.13"  # what a run on Pyodide is held against: the newest CPython the samples are checked on
 # How late a line may come on Pyodide: a run there does not tell how long it waited for a CPU, so a busy
 # machine is allowed for in the tolerance instead. Later than this, the web loop itself is slow: it runs
 # each callback from a host timer (at least 1 ms in Node, 4 ms nested in a browser), so a sample that
@@ -101,13 +100,14 @@ def limit_for(expected: Expected, settings: Settings) -> float:
 
 def why_it_differs(run: Run, expected: Expected, settings: Settings) -> str | None:
     """None if ``run`` (on Pyodide) shows what the sample shows on CPython: the same exit code, text and
-    tasks as on Python 3.13, nothing earlier than there, and nothing more than :data:`LATE` s and
-    :data:`LATE_RATIO` of its time later. Else the first difference, naming the ``.out`` line.
+    tasks as on the newest CPython the project lists (3.13 today), nothing earlier than there, and
+    nothing more than :data:`LATE` s and :data:`LATE_RATIO` of its time later. Else the first
+    difference, naming the ``.out`` line.
 
     An early line matters as much as different text: the web loop ran something that CPython's loop
     would not have run yet. (So did Pyodide's own ``time.sleep()``, which lets the web loop run other
     callbacks meanwhile; the runner's blocks, as CPython's does: ``wasm/_snippet_main.py``.)
     """
     tolerance = dataclasses.replace(settings, late=LATE, late_ratio=LATE_RATIO)
-    problems = compare(run, expected, CPYTHON, tolerance)
+    problems = compare(run, expected, settings.configured[-1], tolerance)
     return problems[0] if problems else None
