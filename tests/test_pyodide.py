@@ -36,6 +36,7 @@ OWN = {
     ),
     "pyodide_endless.py": (1, "while True:\n    pass\n"),
     "pyodide_blocked.py": (1, "import time\nprint('asleep')\ntime.sleep(60)\n"),
+    "pyodide_floods.py": (10, "i = 0\nwhile True:\n    print(i)\n    i += 1\n"),
     "pyodide_leaves_a_timer.py": (
         10,
         """
@@ -153,6 +154,13 @@ def test_a_sample_that_runs_too_long_is_stopped_with_what_it_printed(runs: dict[
         assert runs[name].problem == "timed out after 1 s", runs[name]
         assert runs[name].duration < 3, f"{name} was stopped after {runs[name].duration:.1f} s, not 1 s"
     assert texts(runs["pyodide_blocked.py"]) == ["asleep"]
+
+
+def test_a_sample_that_prints_too_much_is_stopped_at_once(runs: dict[str, Run]) -> None:
+    result = runs["pyodide_floods.py"]
+    assert result.problem is not None
+    assert result.problem.startswith("printed more than"), result.problem
+    assert result.duration < 5, f"a sample printing without end ran {result.duration:.1f} s, past its bytes"
 
 
 def test_what_a_sample_leaves_running_ends_with_its_run(runs: dict[str, Run]) -> None:

@@ -52,6 +52,7 @@ function runAll(request, shared) {
       };
       thread.on("message", (message) => {
         if (message.output) output.push(Buffer.from(message.output));
+        else if (message.tooMuch) end({ exit: null, problem: null }); // the bytes it sent say so (run.decode)
         else if (message.started) {
           began = performance.now();
           timer = setTimeout(() => end({ exit: null, problem: `timed out after ${sample.timeout} s` }), sample.timeout * 1000);

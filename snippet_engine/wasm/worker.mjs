@@ -17,8 +17,9 @@ const pyodide = await loadPyodide({ _loadSnapshot: snap });
 parentPort.once("message", async ({ name, code }) => {
   let written = 0;
   const write = (bytes) => {
+    if (written <= maxBytes) parentPort.postMessage({ output: bytes.slice() });
     written += bytes.length;
-    if (written <= maxBytes + 65536) parentPort.postMessage({ output: bytes.slice() }); // the engine says what is too much
+    if (written > maxBytes) parentPort.postMessage({ tooMuch: true }); // the batch stops the run; the engine says why
     return bytes.length;
   };
   pyodide.setStdout({ write });
