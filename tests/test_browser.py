@@ -466,7 +466,7 @@ class SearchUI:
     @property
     def answers(self) -> str:
         """Whether the first result listed answers a query, not the letters typed before its end: both builders
-        give the query in its address, "?h=" (Material as the words it matched: "Barrier Queue", "barrier+queue")."""
+        give the query in its address, "?h=" (Material as the words it matched: "PriorityQueue", "priority+queue")."""
         return f"""(query) => {{ const first = ({self.listed})()[0]
           const letters = (text) => text.replace(/[^\\p{{L}}\\p{{N}}]/gu, "").toLowerCase()
           return first !== undefined && letters(new URL(first).searchParams.get("h") || "") === letters(query) }}"""

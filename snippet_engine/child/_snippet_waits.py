@@ -38,7 +38,7 @@ _schedstat = {}  # (pid, thread id) -> the thread's /proc schedstat path
 _contexts = {}  # thread id -> (wait that delayed its current callback, its own wait when the callback started)
 _scheduled = {}  # id() of a callback not yet run -> (thread id, wait that delayed it, own wait then, idle count then)
 _idle = {}  # thread id -> (times its event loop fell idle, its own wait the last time)
-_thread_id = getattr(threading, "get_native_id", threading.get_ident)  # Pyodide has no native ids: /proc's tid
+_thread_id = getattr(threading, "get_native_id", threading.get_ident)  # /proc's thread id; Pyodide has neither
 
 # Rebuilt once from asyncio's and selectors' own source, here rather than per run: a fork server
 # imports this module before it forks, so no run pays for it (see _snippet_inline.py).
