@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ BATCH = Path(__file__).parent / "wasm" / "batch.mjs"
 PACKAGE = ROOT / "node_modules" / "pyodide"
 VERSION = "314.0.7"  # package.json's
 PYTHON = Interpreter("3.14", f"3.14 (Pyodide {VERSION})", executable="pyodide", stdlib="/lib/python314.zip")
-NODE_FLAGS = ("--experimental-wasm-stack-switching",)  # JSPI: asyncio.run() and time.sleep() wait as in a page
+JSPI_FLAGS = ("--experimental-wasm-jspi", "--experimental-wasm-stack-switching")  # newest name first
 STARTUP = 60.0  # seconds for Pyodide's first start and snapshot, on top of the samples' own limits
 
 
@@ -48,6 +49,16 @@ def missing() -> str | None:
     return None
 
 
+@functools.cache
+def node_flags(node: str) -> tuple[str, ...]:
+    """What turns on WebAssembly stack switching (JSPI) in this Node, which ``asyncio.run()`` needs in
+    Pyodide: V8 named the flag ``--experimental-wasm-stack-switching`` (Node 20), then
+    ``--experimental-wasm-jspi``; none where neither is listed (JSPI on by default, or missing: the
+    batch then says so)."""
+    options = subprocess.run([node, "--v8-options"], capture_output=True, text=True, timeout=30).stdout
+    return next(((flag,) for flag in JSPI_FLAGS if f"{flag} " in options), ())
+
+
 def run_all(limits: dict[Path, float], *, max_lines: int, max_bytes: int, workers: int = 6) -> dict[Path, Run]:
     """Run each snippet once on Pyodide, each within its time limit (``limits``: seconds, by snippet); its
     run, by snippet. One batch: Pyodide starts once. Raises RuntimeError if the batch itself fails."""
@@ -61,7 +72,8 @@ def run_all(limits: dict[Path, float], *, max_lines: int, max_bytes: int, worker
         "workers": workers,
         "maxBytes": max_bytes,
     }
-    argv = [shutil.which("node") or "node", *NODE_FLAGS, str(BATCH)]
+    node = shutil.which("node") or "node"
+    argv = [node, *node_flags(node), str(BATCH)]
     if sandbox.enabled():
         argv = sandbox.command(argv, chdir="/tmp", read_only=(str(ROOT),))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp", "LANG": "C.UTF-8", "TZ": "UTC"}
