@@ -36,6 +36,21 @@ OWN = {
     ),
     "pyodide_endless.py": (1, "while True:\n    pass\n"),
     "pyodide_blocked.py": (1, "import time\nprint('asleep')\ntime.sleep(60)\n"),
+    "pyodide_named_under_a_factory.py": (
+        10,
+        """
+        import asyncio
+
+        async def work():
+            return asyncio.current_task().get_name()
+
+        async def main():
+            asyncio.get_running_loop().set_task_factory(lambda loop, coro, **kw: asyncio.Task(coro, loop=loop, **kw))
+            print(await asyncio.create_task(work(), name="named"))
+
+        asyncio.run(main())
+        """,
+    ),
     "pyodide_floods.py": (10, "i = 0\nwhile True:\n    print(i)\n    i += 1\n"),
     "pyodide_leaves_a_timer.py": (
         10,
@@ -156,6 +171,11 @@ def test_a_sample_that_runs_too_long_is_stopped_with_what_it_printed(runs: dict[
     assert texts(runs["pyodide_blocked.py"]) == ["asleep"]
 
 
+def test_a_task_factory_and_a_task_name_work_together(runs: dict[str, Run]) -> None:
+    """Pyodide 314.0.7's loop calls asyncio.tasks._set_task_name, gone from 3.14: the runner puts it back."""
+    assert texts(runs["pyodide_named_under_a_factory.py"]) == ["named"]
+
+
 def test_a_sample_that_prints_too_much_is_stopped_at_once(runs: dict[str, Run]) -> None:
     result = runs["pyodide_floods.py"]
     assert result.problem is not None
@@ -173,3 +193,25 @@ def test_a_sample_cannot_change_the_checkout(runs: dict[str, Run]) -> None:
     """Pyodide's `js` module reaches Node, and Node the file system: the sandbox keeps it read-only (and the
     batch fixture fails if the file was written)."""
     assert texts(runs["pyodide_writes.py"]) == ["refused: True"]
+
+
+@pytest.mark.parametrize(
+    ("listed", "flags"),
+    [
+        (
+            "--experimental-wasm-stack-switching (enable stack switching for Wasm (experimental))",
+            ("--experimental-wasm-stack-switching",),
+        ),
+        (
+            "--experimental-wasm-jspi (enable JSPI)\n--experimental-wasm-stack-switching-x (other)",
+            ("--experimental-wasm-jspi",),
+        ),
+        ("--experimental-wasm-stack-switching-stack-size (size)", ()),
+    ],
+    ids=["node-20", "newer-v8", "neither"],
+)
+def test_stack_switching_is_turned_on_by_the_name_this_node_knows(tmp_path: Path, listed: str, flags) -> None:
+    node = tmp_path / "node"
+    node.write_text(f"#!/bin/sh\ncat <<'END'\n  {listed}\nEND\n")
+    node.chmod(0o755)
+    assert pyodide_runs.node_flags(str(node)) == flags
