@@ -25,7 +25,7 @@ from . import sandbox
 from .config import Settings
 from .expected import Expected, compare
 from .interpreters import Interpreter
-from .run import Run, decode, normalise
+from .run import Run, decode, normalise_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = Path(__file__).parent / "wasm" / "batch.mjs"
@@ -88,10 +88,7 @@ def run_all(limits: dict[Path, float], *, max_lines: int, max_bytes: int, worker
         run.duration = result["duration"]
         output, tasks = base64.b64decode(result["output"]), base64.b64decode(result["tasks"])
         decode(run, output, tasks, max_lines=max_lines, max_bytes=max_bytes)
-        for printed in run.lines:
-            printed.text = normalise(printed.text, "/path/to", PYTHON)
-        for task in run.tasks:
-            task.coro = normalise(task.coro, "/path/to", PYTHON)
+        normalise_run(run, "/path/to", PYTHON)
         runs[by_name[result["name"]]] = run
     if done.returncode or len(runs) != len(limits):
         raise RuntimeError(f"the Pyodide batch failed (exit code {done.returncode}):\n{done.stderr[-4000:]}")

@@ -83,6 +83,14 @@ def normalise(text: str, workdir: str, interpreter: Interpreter) -> str:
     return _ADDRESS.sub("0x...", text)
 
 
+def normalise_run(run: Run, workdir: str, interpreter: Interpreter) -> None:
+    """:func:`normalise` every line and every task's coroutine of ``run``."""
+    for line in run.lines:
+        line.text = normalise(line.text, workdir, interpreter)
+    for task in run.tasks:
+        task.coro = normalise(task.coro, workdir, interpreter)
+
+
 class _Recorder:
     """Turns what the child wrote into lines and task records.
 
@@ -366,10 +374,7 @@ async def run_snippet(
     run.duration = round(time.monotonic() - started, 3)
     recorder.started()  # if it never did
     recorder.finish()
-    for line in run.lines:
-        line.text = normalise(line.text, workdir, interpreter)
-    for task in run.tasks:
-        task.coro = normalise(task.coro, workdir, interpreter)
+    normalise_run(run, workdir, interpreter)
     return run
 
 
