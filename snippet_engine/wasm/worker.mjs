@@ -17,9 +17,11 @@ const pyodide = await loadPyodide({ _loadSnapshot: snap });
 parentPort.once("message", async ({ name, code }) => {
   let written = 0;
   const write = (bytes) => {
-    if (written <= maxBytes) parentPort.postMessage({ output: bytes.slice() });
+    if (written <= maxBytes) {
+      parentPort.postMessage({ output: bytes.slice() });
+      if (written + bytes.length > maxBytes) parentPort.postMessage({ tooMuch: true }); // once: the batch stops the run
+    }
     written += bytes.length;
-    if (written > maxBytes) parentPort.postMessage({ tooMuch: true }); // the batch stops the run; the engine says why
     return bytes.length;
   };
   pyodide.setStdout({ write });
