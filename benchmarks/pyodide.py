@@ -1,56 +1,33 @@
 """Every sample on Python 3.14 in WebAssembly (Pyodide, in Node), round after round: what it costs, and whether
 the samples that run there as on CPython are the same ones every round (issue 15).
 
-    python benchmarks/pyodide.py --rounds 5 [--load stress] [--workers 6]
+    python benchmarks/pyodide.py --rounds 5 [--load idle|stress|build] [--workers 6]
 
 Prints, per round, the wall time of the batch, the busy CPU-seconds of the whole machine (`/proc/stat`, so the
 sandboxed Node process is counted), and how many samples run as on CPython; then every sample whose verdict
-changed between rounds. Needs README's set-up (`npm ci` included). `--load stress` runs `stress-ng --cpu 4`
-beside it.
+changed between rounds. Needs README's set-up (`npm ci` included). `--load` is `benchmarks/timing.py`'s:
+`stress-ng --cpu 4`, or another clone's cold builds, beside it.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from run_cost import busy_seconds
+from timing import ROOT, load
 
-from snippet_engine import pyodide_runs  # noqa: E402
-from snippet_engine.config import discover, settings  # noqa: E402
-from snippet_engine.expected import parse, path_for  # noqa: E402
-
-
-def busy_seconds() -> float:
-    """CPU-seconds the whole machine has been busy (all but idle and iowait), from /proc/stat."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def load(kind: str | None):
-    if kind is None:
-        yield
-        return
-    stress = subprocess.Popen(["stress-ng", "--cpu", "4", "--quiet"], stdout=subprocess.DEVNULL)
-    try:
-        time.sleep(2)  # its workers running before the round starts
-        yield
-    finally:
-        stress.terminate()
-        stress.wait()
+from snippet_engine import pyodide_runs
+from snippet_engine.config import discover, settings
+from snippet_engine.expected import parse, path_for
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--load", choices=["stress"], default=None)
+    parser.add_argument("--load", choices=["idle", "stress", "build"], default="idle")
     parser.add_argument("--workers", type=int, default=6)
     options = parser.parse_args()
     if reason := pyodide_runs.missing():
@@ -70,7 +47,7 @@ def main() -> None:
                 same += why is None
             print(
                 f"round {round_number}: {wall:.1f} s, {cpu:.1f} busy CPU-s, {same} of {len(snippets)} samples run "
-                f"as on CPython ({options.load or 'idle'}, {options.workers} workers)",
+                f"as on CPython ({options.load}, {options.workers} workers)",
                 flush=True,
             )
     differ = {snippet: found[-1] for snippet, found in verdicts.items() if found[-1] is not None}

@@ -106,18 +106,19 @@ def runs(after_snippet_runs, tmp_path_factory) -> dict[str, Run]:
     return {snippet.name: result for snippet, result in found.items()}
 
 
-def samples(runs: dict[str, Run]) -> dict[Path, Run]:
-    return {snippet: runs[snippet.name] for snippet in discover()}
-
-
 def texts(result: Run) -> list[str]:
     return [line.text for line in result.lines]
 
 
+def why_it_differs(runs: dict[str, Run], snippet: Path) -> str | None:
+    """How the sample's run on Pyodide differs from its `.out` (pyodide_runs.why_it_differs), or None."""
+    return pyodide_runs.why_it_differs(runs[snippet.name], parse(path_for(snippet)), settings())
+
+
 def test_at_least_50_samples_run_in_a_page_as_on_cpython(runs: dict[str, Run]) -> None:
     differ = {}
-    for snippet, result in samples(runs).items():
-        why = pyodide_runs.why_it_differs(result, parse(path_for(snippet)), settings())
+    for snippet in discover():
+        why = why_it_differs(runs, snippet)
         if why is not None:
             differ[snippet] = why.splitlines()[0]
     runnable = len(discover()) - len(differ)
@@ -127,14 +128,13 @@ def test_at_least_50_samples_run_in_a_page_as_on_cpython(runs: dict[str, Run]) -
 
 def test_a_sample_prints_at_its_times_and_records_its_tasks_as_on_cpython(runs: dict[str, Run]) -> None:
     snippet = ROOT / "snippets" / "home" / "thirty_seconds.py"
-    result = runs[snippet.name]
-    assert pyodide_runs.why_it_differs(result, parse(path_for(snippet)), settings()) is None
-    assert [(line.text, round(line.time)) for line in result.lines] == [
+    assert why_it_differs(runs, snippet) is None
+    assert [(line.text, round(line.time)) for line in runs[snippet.name].lines] == [
         ("A finished", 1),
         ("B finished", 2),
         ("['result of A', 'result of B']", 2),
     ]
-    assert [(task.name, task.coro, task.how) for task in result.tasks] == [
+    assert [(task.name, task.coro, task.how) for task in runs[snippet.name].tasks] == [
         ("Task-1", "main()", "done"),
         ("Task-2", "fetch('A', 1)", "done"),
         ("Task-3", "fetch('B', 2)", "done"),
@@ -146,12 +146,11 @@ def test_a_blocking_call_holds_up_the_loop_as_on_cpython_and_a_thread_cannot_hel
     showed ticks during the block; the runner's blocks the thread, as CPython's does. With no threads in
     WebAssembly, to_thread() cannot keep the loop going, and that sample is found to differ."""
     blocked = ROOT / "snippets" / "blocking_code" / "blocking_call_freezes_loop.py"
-    assert pyodide_runs.why_it_differs(runs[blocked.name], parse(path_for(blocked)), settings()) is None
+    assert why_it_differs(runs, blocked) is None
     printed = texts(runs[blocked.name])
     assert printed.index("load_report: blocking call done") < printed.index("tick 1"), printed
     threaded = ROOT / "snippets" / "blocking_code" / "to_thread_keeps_loop_running.py"
-    why = pyodide_runs.why_it_differs(runs[threaded.name], parse(path_for(threaded)), settings())
-    assert why is not None
+    assert why_it_differs(runs, threaded) is not None
 
 
 def test_a_traceback_reads_as_python_prints_it(runs: dict[str, Run]) -> None:
